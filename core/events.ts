@@ -1,0 +1,27 @@
+// The ingest path on the API side: complete each event (id, time), check its type against the
+// webshop's settings, and publish one message; resolving means the bus has made it durable.
+import type { Bus } from './bus/bus'
+import { encodeJson } from './bus/bus'
+import { unprocessable } from './errors'
+import type { AcceptedEvent, EventBatchMessage, EventInput } from './schemas'
+import type { WebshopRecord } from './store/store'
+
+export async function acceptEvents(bus: Bus, webshop: WebshopRecord, input: EventInput | EventInput[], now = new Date()): Promise<number> {
+  const events = Array.isArray(input) ? input : [input]
+  const weights = webshop.settings.eventWeights
+  const unknown = events.flatMap((e, index) => (e.type in weights ? [] : [{ index, type: e.type }]))
+  if (unknown.length > 0) {
+    throw unprocessable('custom event types must be declared in the webshop settings (PUT /webshops/ with settings.eventWeights)', unknown)
+  }
+  const receivedAt = now.toISOString()
+  const accepted: AcceptedEvent[] = events.map((e) => ({
+    eventId: e.eventId ?? Bun.randomUUIDv7(),
+    type: e.type,
+    timestamp: e.timestamp ? new Date(e.timestamp).toISOString() : receivedAt,
+    user: e.user,
+    item: e.item,
+  }))
+  const message: EventBatchMessage = { webshopId: webshop.id, receivedAt, events: accepted }
+  await bus.publish('events', encodeJson(message))
+  return accepted.length
+}

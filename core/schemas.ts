@@ -1,0 +1,187 @@
+// The one source of truth for every shape that crosses a boundary: HTTP bodies and responses,
+// bus messages and configuration. Elysia's `t` is TypeBox 0.34, the same one `@sinclair/typebox`
+// exports, so these schemas validate routes and worker input alike.
+import { t, type Static } from 'elysia'
+
+export const BUILTIN_EVENT_TYPES = ['view', 'click', 'add_to_cart', 'remove_from_cart', 'purchase'] as const
+export type BuiltinEventType = (typeof BUILTIN_EVENT_TYPES)[number]
+
+/** Default implicit-feedback weight of each built-in type; a negative weight undoes interest. */
+export const DEFAULT_EVENT_WEIGHTS: Record<string, number> = {
+  view: 1,
+  click: 2,
+  add_to_cart: 4,
+  remove_from_cart: -2,
+  purchase: 8,
+}
+
+export const Id = t.String({
+  minLength: 1,
+  maxLength: 128,
+  pattern: '^[^\\x00-\\x1f]+$',
+  description: 'Your own identifier (1–128 printable characters)',
+})
+
+// Keys that start with `$` or contain `.` would be operators or paths in MongoDB.
+const ATTRIBUTE_KEY = '^[^$.\\x00][^.\\x00]{0,63}$'
+const AttributeScalar = t.Union([t.String({ maxLength: 2048 }), t.Number(), t.Boolean()])
+export const Attributes = t.Record(
+  t.String({ pattern: ATTRIBUTE_KEY }),
+  t.Union([AttributeScalar, t.Array(t.Union([t.String({ maxLength: 256 }), t.Number()]), { maxItems: 100 })]),
+  {
+    maxProperties: 64,
+    additionalProperties: false,
+    description: 'Flat attributes: keys must not start with `$` or contain `.`; values are strings, numbers, booleans or arrays of strings and numbers',
+  },
+)
+export type Attributes = Static<typeof Attributes>
+
+const CUSTOM_TYPE = '^custom:[a-z0-9_]{1,32}$'
+export const EventType = t.Union(
+  [
+    ...BUILTIN_EVENT_TYPES.map((type) => t.Literal(type)),
+    t.Unsafe<`custom:${string}`>(t.String({ pattern: CUSTOM_TYPE })),
+  ],
+  { description: 'A built-in type, or `custom:<name>` declared in the webshop settings' },
+)
+export type EventType = Static<typeof EventType>
+export const isCustomEventType = (type: string) => new RegExp(CUSTOM_TYPE).test(type)
+
+export const Entity = t.Object(
+  { id: Id, attributes: t.Optional(Attributes) },
+  { additionalProperties: false },
+)
+
+export const EventInput = t.Object(
+  {
+    eventId: t.Optional(t.String({ minLength: 1, maxLength: 128, description: 'Idempotency key; filled in when absent' })),
+    type: EventType,
+    timestamp: t.Optional(t.String({ format: 'date-time', description: 'When it happened (ISO 8601); now when absent' })),
+    user: Entity,
+    item: Entity,
+  },
+  { additionalProperties: false },
+)
+export type EventInput = Static<typeof EventInput>
+
+export const MAX_EVENTS_PER_REQUEST = 1000
+export const EventsBody = t.Union([EventInput, t.Array(EventInput, { minItems: 1, maxItems: MAX_EVENTS_PER_REQUEST })])
+
+/** An event as the server accepted it: id and time are always set. This is what travels on the bus. */
+export const AcceptedEvent = t.Object({
+  eventId: t.String({ minLength: 1, maxLength: 128 }),
+  type: t.String({ minLength: 1, maxLength: 64 }),
+  timestamp: t.String({ format: 'date-time' }),
+  user: Entity,
+  item: Entity,
+})
+export type AcceptedEvent = Static<typeof AcceptedEvent>
+
+export const EventBatchMessage = t.Object({
+  webshopId: t.String({ minLength: 1 }),
+  receivedAt: t.String({ format: 'date-time' }),
+  events: t.Array(AcceptedEvent, { minItems: 1, maxItems: MAX_EVENTS_PER_REQUEST }),
+})
+export type EventBatchMessage = Static<typeof EventBatchMessage>
+
+export const TrainJobMessage = t.Object({ jobId: t.String(), webshopId: t.String() })
+export type TrainJobMessage = Static<typeof TrainJobMessage>
+
+export const EventWeights = t.Record(t.String({ pattern: `^(${BUILTIN_EVENT_TYPES.join('|')}|custom:[a-z0-9_]{1,32})$` }), t.Number({ minimum: -100, maximum: 100 }), {
+  maxProperties: 64,
+  additionalProperties: false,
+  description: 'Weight per event type; built-in types keep their defaults unless overridden, custom types must be declared here',
+})
+
+export const WebshopSettings = t.Object({ eventWeights: EventWeights }, { additionalProperties: false })
+export type WebshopSettings = Static<typeof WebshopSettings>
+
+const Email = t.String({ format: 'email', maxLength: 254 })
+const Password = t.String({ minLength: 8, maxLength: 256 })
+const Name = t.String({ minLength: 1, maxLength: 200 })
+
+export const RegisterBody = t.Object({ email: Email, name: Name, password: Password }, { additionalProperties: false })
+export const UpdateWebshopBody = t.Object(
+  {
+    email: t.Optional(Email),
+    name: t.Optional(Name),
+    password: t.Optional(Password),
+    settings: t.Optional(WebshopSettings),
+  },
+  { additionalProperties: false, minProperties: 1 },
+)
+export type UpdateWebshopBody = Static<typeof UpdateWebshopBody>
+
+export const Webshop = t.Object({
+  id: t.String(),
+  email: t.String(),
+  name: t.String(),
+  apiKeyPrefix: t.String({ description: 'The first characters of the key, to tell keys apart' }),
+  settings: WebshopSettings,
+  createdAt: t.String({ format: 'date-time' }),
+  updatedAt: t.String({ format: 'date-time' }),
+})
+export type WebshopView = Static<typeof Webshop>
+
+export const RegisterResponse = t.Object({
+  webshop: Webshop,
+  apiKey: t.String({ description: 'Shown once; Aisle keeps only its SHA-256 hash' }),
+})
+
+export const Totals = t.Object({ users: t.Integer(), items: t.Integer(), events: t.Integer() })
+export type Totals = Static<typeof Totals>
+export const WebshopDetails = t.Composite([Webshop, t.Object({ totals: Totals })])
+
+export const AcceptedResponse = t.Object({ accepted: t.Integer() })
+
+export const JobStatus = t.Union([t.Literal('queued'), t.Literal('running'), t.Literal('done'), t.Literal('failed')])
+export type JobStatus = Static<typeof JobStatus>
+export const TrainJob = t.Object({
+  jobId: t.String(),
+  status: JobStatus,
+  createdAt: t.String({ format: 'date-time' }),
+  startedAt: t.Optional(t.String({ format: 'date-time' })),
+  finishedAt: t.Optional(t.String({ format: 'date-time' })),
+  modelVersion: t.Optional(t.Integer()),
+  error: t.Optional(t.String()),
+})
+export type TrainJobView = Static<typeof TrainJob>
+export const TrainAccepted = t.Object({ jobId: t.String(), status: JobStatus })
+
+export const RecommendQuery = t.Object({
+  limit: t.Optional(t.Integer({ minimum: 1, maximum: 100, default: 10 })),
+  includeSeen: t.Optional(t.Boolean({ default: false })),
+})
+export const ScoredItem = t.Object({ itemId: t.String(), score: t.Number() })
+export const Recommendation = t.Object({
+  userId: t.String(),
+  items: t.Array(ScoredItem),
+  algorithm: t.String({ description: 'The model that ranked these, or `popular` as the fallback' }),
+  modelVersion: t.Union([t.Integer(), t.Null()]),
+})
+
+export const StoredEvent = t.Object({
+  eventId: t.String(),
+  type: t.String(),
+  userId: t.String(),
+  itemId: t.String(),
+  timestamp: t.String({ format: 'date-time' }),
+  receivedAt: t.String({ format: 'date-time' }),
+})
+export const UserEventsQuery = t.Object({ limit: t.Optional(t.Integer({ minimum: 1, maximum: 1000, default: 100 })) })
+export const UserEvents = t.Object({ userId: t.String(), events: t.Array(StoredEvent) })
+
+export const UserIdParams = t.Object({ user_id: Id })
+export const JobIdParams = t.Object({ job_id: t.String({ minLength: 1, maxLength: 64 }) })
+
+export const ErrorBody = t.Object(
+  {
+    error: t.Object({
+      code: t.String({ description: 'Stable machine-readable code, e.g. `validation_failed`' }),
+      message: t.String(),
+      details: t.Optional(t.Unknown()),
+    }),
+  },
+  { description: 'Every error has this shape' },
+)
+export type ErrorBody = Static<typeof ErrorBody>

@@ -1,0 +1,17 @@
+// The one SQLite file of the embedded mode, shared by the store and the queue so that both live
+// and die together. WAL with synchronous=FULL: a commit is on disk before it returns, so "202
+// means durable" holds across power loss, not just process death.
+import { Database } from 'bun:sqlite'
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+
+export function openSqlite(dataDir: string, fileName = 'aisle.sqlite'): Database {
+  mkdirSync(dataDir, { recursive: true })
+  const db = new Database(join(dataDir, fileName), { create: true, strict: true })
+  db.run('PRAGMA journal_mode = WAL')
+  db.run('PRAGMA synchronous = FULL')
+  db.run('PRAGMA foreign_keys = ON')
+  // Several processes (server, worker) may share the file; wait for a writer rather than fail.
+  db.run('PRAGMA busy_timeout = 5000')
+  return db
+}

@@ -1,0 +1,14 @@
+import type { Bus } from '../core/bus/bus'
+import type { Config } from '../core/config'
+import type { Logger } from '../core/log'
+import type { Store } from '../core/store/store'
+import type { ModelCache } from '../recommender/serving'
+
+/** What the HTTP layer is given; it never knows which adapters these are. */
+export interface AppDeps {
+  store: Store
+  bus: Bus
+  models: ModelCache
+  config: Config
+  log: Logger
+}

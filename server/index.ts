@@ -1,0 +1,40 @@
+// The API process.
+import { decodeJson } from '../core/bus/bus'
+import type { Config } from '../core/config'
+import type { ModelUpdated } from '../core/jobs'
+import type { Logger } from '../core/log'
+import type { Ports } from '../core/ports'
+import { ModelCache } from '../recommender/serving'
+import { createApp } from './app'
+
+export async function startServer({ store, bus }: Ports, config: Config, log: Logger) {
+  const models = new ModelCache(store, config.MODEL_REFRESH_MS)
+  const updates = await bus.subscribeBroadcast((body) => {
+    try {
+      models.invalidate((decodeJson(body) as ModelUpdated).webshopId)
+    } catch {
+      // A malformed broadcast only costs a later refresh.
+    }
+  })
+  const app = createApp({ store, bus, models, config, log }).listen({ port: config.PORT, hostname: config.HOST })
+  const url = `http://${config.HOST === '0.0.0.0' ? 'localhost' : config.HOST}:${app.server!.port}`
+  log.info('listening', { url, docs: `${url}/swagger` })
+  return {
+    app,
+    url,
+    stop: async () => {
+      await app.stop()
+      await updates.stop()
+    },
+  }
+}
+
+if (import.meta.main) {
+  const { boot, onShutdown } = await import('../core/boot')
+  const { config, log, ports } = await boot('server')
+  const server = await startServer(ports, config, log)
+  onShutdown(log, async () => {
+    await server.stop()
+    await ports.close()
+  })
+}
