@@ -50,7 +50,9 @@ export function eventBatchHandler(store: Store, options: Pick<EventConsumerOptio
     if (outcomes.includes('dead')) log.warn('dead-lettering malformed event messages', { count: outcomes.filter((o) => o === 'dead').length })
     if (valid.length === 0) return outcomes
     try {
-      options.onStored?.(await write(valid), valid.length)
+      // Not `onStored?.(await write())`: an optional call skips evaluating its arguments.
+      const stored = await write(valid)
+      options.onStored?.(stored, valid.length)
       return outcomes
     } catch (err) {
       if (store.isTransientError(err)) throw err
@@ -61,7 +63,8 @@ export function eventBatchHandler(store: Store, options: Pick<EventConsumerOptio
       const message = decoded[i]
       if (!message) continue
       try {
-        options.onStored?.(await write([message]), 1)
+        const stored = await write([message])
+        options.onStored?.(stored, 1)
       } catch (err) {
         if (store.isTransientError(err)) throw err
         log.error('dead-lettering an event message the store rejects', { err, webshopId: message.webshopId })

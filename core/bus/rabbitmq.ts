@@ -71,7 +71,10 @@ export class RabbitBus implements Bus {
   }
 
   async close(): Promise<void> {
-    for (const c of this.consumers) c.stopped = true
+    for (const c of this.consumers) {
+      c.stopped = true
+      c.channel = null
+    }
     this.publisher = null
     await this.connection?.close().catch(() => {})
     this.connection = null
@@ -194,14 +197,26 @@ export class RabbitBus implements Bus {
       // Not now: back to the queue for another try. The handler retries transient failures itself,
       // so this is shutdown or a lost connection, where the broker requeues anyway.
       this.log.warn('batch not handled; requeueing', { err, queue: spec.queue })
-      if (spec.channel === channel) for (const m of batch) channel.nack(m, false, true)
+      settle(channel, () => batch.forEach((m) => channel.nack(m, false, true)))
       return
     }
-    // A channel that died meanwhile has had its deliveries requeued by the broker; acking on a new one is impossible.
-    if (spec.channel !== channel) return
-    batch.forEach((m, i) => {
-      if (outcomes[i] === 'dead') channel.nack(m, false, false)
-      else channel.ack(m)
-    })
+    settle(channel, () =>
+      batch.forEach((m, i) => {
+        if (outcomes[i] === 'dead') channel.nack(m, false, false)
+        else channel.ack(m)
+      }),
+    )
+  }
+}
+
+/**
+ * Acks and nacks on a channel that may have closed meanwhile. Its deliveries then went back to
+ * the queue with the channel, and an ack on another channel is impossible: nothing to do.
+ */
+function settle(channel: Channel, acknowledge: () => void): void {
+  try {
+    acknowledge()
+  } catch (err) {
+    if (!(err instanceof Error && err.name === 'IllegalOperationError')) throw err
   }
 }
