@@ -1,6 +1,8 @@
 // Environment → typed config, validated once at start-up. Unset MONGODB_URL / AMQP_URL select the
 // embedded adapters (SQLite under DATA_DIR); see DESIGN.md, "Two modes, one code path".
-import { t, type Static } from 'elysia'
+// Plain TypeBox here, not Elysia's `t`: Elysia's Integer also accepts numeric strings for HTTP
+// queries, which Value.Convert does not turn into numbers.
+import { Type as t, type Static } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 
 const Int = (min: number, max: number, dflt: number, description: string) =>

@@ -1,4 +1,6 @@
-// The X-API-KEY plugin: resolves the calling webshop once per request, or answers 401.
+// The X-API-KEY plugin: finds the calling webshop once per request, or answers 401. A derive,
+// not a resolve, so it runs before body validation: a caller without a valid key learns nothing
+// about what a valid body looks like.
 import { Elysia } from 'elysia'
 import { authenticate } from '../core/webshops'
 import type { AppDeps } from './deps'
@@ -7,7 +9,7 @@ import { errorBody } from './errors'
 export const API_KEY_SECURITY = [{ apiKey: [] as string[] }]
 
 export const auth = ({ store }: Pick<AppDeps, 'store'>) =>
-  new Elysia({ name: 'auth' }).resolve({ as: 'scoped' }, async ({ headers, status }) => {
+  new Elysia({ name: 'auth' }).derive({ as: 'scoped' }, async ({ headers, status }) => {
     const apiKey = headers['x-api-key']
     if (!apiKey) return status(401, errorBody('unauthorized', 'missing X-API-KEY header'))
     const webshop = await authenticate(store, apiKey)

@@ -11,7 +11,9 @@ export async function startServer({ store, bus }: Ports, config: Config, log: Lo
   const models = new ModelCache(store, config.MODEL_REFRESH_MS)
   const updates = await bus.subscribeBroadcast((body) => {
     try {
-      models.invalidate((decodeJson(body) as ModelUpdated).webshopId)
+      const update = decodeJson(body) as ModelUpdated
+      log.debug('model update heard', { ...update })
+      models.invalidate(update.webshopId)
     } catch {
       // A malformed broadcast only costs a later refresh.
     }

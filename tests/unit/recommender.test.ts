@@ -1,0 +1,109 @@
+import { expect, test } from 'bun:test'
+import { decodeModel, encodeModel } from '../../recommender/codec'
+import { datasetFrom, type RawInteraction } from '../../recommender/dataset'
+import type { RecommenderInterface } from '../../recommender/interface'
+import { ItemKnn } from '../../recommender/itemknn'
+import { MostPopular, Trending } from '../../recommender/popular'
+import { historyFrom } from '../../recommender/serving'
+
+const DAY = 86_400_000
+const none = new Set<string>()
+
+// Two taste clusters: users 1–4 like a*, users 5–8 like b*; x is bought by everyone once.
+function clusters(): RawInteraction[] {
+  const out: RawInteraction[] = []
+  for (let u = 1; u <= 8; u++) {
+    const c = u <= 4 ? 'a' : 'b'
+    for (let i = 1; i <= 4; i++) if (!(u === 1 && i > 2)) out.push({ userId: `u${u}`, itemId: `${c}${i}`, weight: 8, timestamp: u * DAY })
+    out.push({ userId: `u${u}`, itemId: 'x', weight: 1, timestamp: u * DAY })
+  }
+  return out
+}
+
+test('the dataset sums weights per cell and drops cells at or below zero', () => {
+  const d = datasetFrom([
+    { userId: 'u', itemId: 'i', weight: 4, timestamp: 1 },
+    { userId: 'u', itemId: 'i', weight: -2, timestamp: 5 },
+    { userId: 'u', itemId: 'j', weight: 4, timestamp: 2 },
+    { userId: 'u', itemId: 'j', weight: -4, timestamp: 3 },
+  ])
+  expect([...d.colIdx].map((i) => d.items[i])).toEqual(['i'])
+  expect([...d.values]).toEqual([2])
+  expect([...d.lastSeen]).toEqual([5])
+})
+
+test('ItemKNN recommends within the taste cluster and never what was excluded', () => {
+  const model = ItemKnn.train(datasetFrom(clusters()), { neighbours: 10, shrinkage: 0 })
+  const history = new Map([['a1', { weight: 8, lastSeen: 0 }], ['a2', { weight: 8, lastSeen: 0 }]])
+  const recs = model.recommend(history, { limit: 2, exclude: new Set(['a1', 'a2']) })
+  expect(recs.map((r) => r.itemId).sort()).toEqual(['a3', 'a4'])
+  expect(recs[0]!.score).toBeGreaterThan(0)
+  const similar = model.similar('b1', { limit: 3, exclude: none })
+  expect(similar.map((r) => r.itemId).sort()).toEqual(['b2', 'b3', 'b4'])
+})
+
+test('ItemKNN similarity is the shrunk cosine of item columns', () => {
+  // Columns on log1p(weight): i = [1,1,0], j = [1,0,1] (weight e−1 gives log1p = 1).
+  const w = Math.E - 1
+  const d = datasetFrom([
+    { userId: 'u1', itemId: 'i', weight: w, timestamp: 0 },
+    { userId: 'u2', itemId: 'i', weight: w, timestamp: 0 },
+    { userId: 'u1', itemId: 'j', weight: w, timestamp: 0 },
+    { userId: 'u3', itemId: 'j', weight: w, timestamp: 0 },
+  ])
+  const shrink = 1
+  const [sim] = ItemKnn.train(d, { neighbours: 5, shrinkage: shrink }).similar('i', { limit: 1, exclude: none })
+  expect(sim!.itemId).toBe('j')
+  expect(sim!.score).toBeCloseTo(1 / (Math.SQRT2 * Math.SQRT2 + shrink), 5)
+})
+
+test('a cold user gets popular items from ItemKNN, the most popular first', () => {
+  const model = ItemKnn.train(datasetFrom(clusters()), ItemKnn.defaultParams)
+  const recs = model.recommend(new Map(), { limit: 3, exclude: none })
+  expect(recs).toHaveLength(3)
+  expect(recs[0]!.itemId).toBe('a1') // 4 buyers × 8 + … ties broken by first appearance
+})
+
+test('models survive serialisation unchanged', () => {
+  const data = datasetFrom(clusters())
+  for (const algo of [ItemKnn, MostPopular, Trending] as RecommenderInterface<any>[]) {
+    const model = algo.train(data, algo.defaultParams)
+    const copy = algo.deserialize(model.serialize())
+    const history = new Map([['a1', { weight: 8, lastSeen: 0 }]])
+    expect(copy.recommend(history, { limit: 5, exclude: none })).toEqual(model.recommend(history, { limit: 5, exclude: none }))
+  }
+})
+
+test('trending decays old interactions; most popular does not', () => {
+  const data = datasetFrom([
+    { userId: 'u1', itemId: 'old', weight: 10, timestamp: 0 },
+    { userId: 'u2', itemId: 'new', weight: 4, timestamp: 100 * DAY },
+  ])
+  expect(MostPopular.train(data, { halfLifeDays: 0 }).recommend(new Map(), { limit: 1, exclude: none })[0]!.itemId).toBe('old')
+  const trending = Trending.train(data, { halfLifeDays: 14 }).recommend(new Map(), { limit: 2, exclude: none })
+  expect(trending[0]!.itemId).toBe('new')
+  expect(trending[1]!.score).toBeCloseTo((10 * 0.5 ** (100 / 14)) / 4, 6)
+})
+
+test('update folds new interactions into popularity', () => {
+  const model = MostPopular.train(datasetFrom([{ userId: 'u', itemId: 'a', weight: 2, timestamp: 0 }]), { halfLifeDays: 0 })
+  const updated = model.update([{ userId: 'v', itemId: 'b', weight: 5, timestamp: 1 }])
+  expect(updated.recommend(new Map(), { limit: 2, exclude: none }).map((r) => r.itemId)).toEqual(['b', 'a'])
+})
+
+test('the codec round-trips typed arrays and the header', () => {
+  const bytes = encodeModel({ hello: ['w', 1] }, { a: new Float32Array([1.5, -2]), b: new Int32Array([7]), c: new Float64Array([Math.PI]) })
+  const { header, arrays } = decodeModel<{ hello: unknown[] }>(bytes)
+  expect(header).toEqual({ hello: ['w', 1] })
+  expect([...arrays.a!]).toEqual([1.5, -2])
+  expect([...arrays.b!]).toEqual([7])
+  expect(arrays.c![0]).toBe(Math.PI)
+  expect(() => decodeModel(new Uint8Array(16))).toThrow('not an Aisle model')
+})
+
+test('history sums event weights per item with the shop weights', () => {
+  const e = (itemId: string, type: string, t: number) => ({ eventId: `${itemId}${t}`, userId: 'u', itemId, type, timestamp: new Date(t), receivedAt: new Date(t) })
+  const h = historyFrom([e('i', 'view', 1), e('i', 'purchase', 3), e('j', 'unknown', 2)], { view: 1, purchase: 8 })
+  expect(h.get('i')).toEqual({ weight: 9, lastSeen: 3 })
+  expect(h.get('j')).toEqual({ weight: 0, lastSeen: 2 })
+})
