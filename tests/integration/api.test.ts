@@ -33,7 +33,7 @@ const event = (overrides: Record<string, unknown> = {}) => ({ type: 'view', user
 
 async function raw(path: string, init: RequestInit & { headers?: Record<string, string> }) {
   const res = await fetch(`${server.url}${path}`, { ...init, headers: { 'x-api-key': apiKey, ...init.headers } })
-  return { status: res.status, type: res.headers.get('content-type') ?? '', body: await res.json().catch(() => null) }
+  return { status: res.status, type: res.headers.get('content-type') ?? '', body: (await res.json().catch(() => null)) as { error: { code: string; message: string } } }
 }
 
 describe('webshops', () => {
