@@ -39,7 +39,13 @@ export type Attributes = Static<typeof Attributes>
 const CUSTOM_TYPE = '^custom:[a-z0-9_]{1,32}$'
 export const EventType = t.Union(
   [
-    ...BUILTIN_EVENT_TYPES.map((type) => t.Literal(type)),
+    // Spelled out: a mapped `t.Literal(type)` would be one TLiteral of a union, which Elysia's
+    // route types (and so Eden's) turn into `never`.
+    t.Literal('view'),
+    t.Literal('click'),
+    t.Literal('add_to_cart'),
+    t.Literal('remove_from_cart'),
+    t.Literal('purchase'),
     t.Unsafe<`custom:${string}`>(t.String({ pattern: CUSTOM_TYPE })),
   ],
   { description: 'A built-in type, or `custom:<name>` declared in the webshop settings' },
