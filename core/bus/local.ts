@@ -43,8 +43,20 @@ interface Row {
   attempts: number
 }
 
+interface PendingPublish {
+  queue: QueueName
+  body: Uint8Array
+  resolve: () => void
+  reject: (err: Error) => void
+}
+
+/** Most messages committed in one transaction. */
+const GROUP_COMMIT_MAX = 1000
+
 export class LocalBus implements Bus {
   private readonly signals = new EventEmitter()
+  private pending: PendingPublish[] = []
+  private commitScheduled = false
   private readonly leaseMs: number
   private readonly pollMs: number
   private readonly maxAttempts: number
@@ -70,14 +82,40 @@ export class LocalBus implements Bus {
     this.signals.emit('close')
   }
 
-  async publish(queue: QueueName, body: Uint8Array): Promise<void> {
-    if (this.closed) throw new UnavailableError('queue is closed')
-    try {
-      this.db.query('INSERT INTO queue_messages (queue, body, enqueued_at) VALUES (:queue, :body, :now)').run({ queue, body, now: Date.now() })
-    } catch (err) {
-      throw new UnavailableError(`queue write failed: ${(err as Error).message}`)
+  /**
+   * Group commit: every publish of the same event-loop turn goes into one transaction, so one
+   * fsync makes a whole burst of requests durable. Each caller resolves only after that commit,
+   * and every caller of a failed commit is rejected (503), never answered 202.
+   */
+  publish(queue: QueueName, body: Uint8Array): Promise<void> {
+    if (this.closed) return Promise.reject(new UnavailableError('queue is closed'))
+    return new Promise((resolve, reject) => {
+      this.pending.push({ queue, body, resolve, reject })
+      if (!this.commitScheduled) {
+        this.commitScheduled = true
+        setImmediate(() => this.commitPending())
+      }
+    })
+  }
+
+  private commitPending(): void {
+    this.commitScheduled = false
+    while (this.pending.length > 0) {
+      const group = this.pending.splice(0, GROUP_COMMIT_MAX)
+      try {
+        const now = Date.now()
+        const insert = this.db.query('INSERT INTO queue_messages (queue, body, enqueued_at) VALUES (:queue, :body, :now)')
+        this.db.transaction(() => {
+          for (const p of group) insert.run({ queue: p.queue, body: p.body, now })
+        })()
+      } catch (err) {
+        const failure = new UnavailableError(`queue write failed: ${(err as Error).message}`)
+        for (const p of group) p.reject(failure)
+        continue
+      }
+      for (const p of group) p.resolve()
+      for (const queue of new Set(group.map((p) => p.queue))) this.signals.emit(queue)
     }
-    this.signals.emit(queue)
   }
 
   async consume(queue: QueueName, handler: BatchHandler, options: ConsumeOptions): Promise<Subscription> {

@@ -152,3 +152,24 @@ describe('routes', () => {
     expect((await fetch(`${server.url}/swagger`)).headers.get('content-type')).toContain('text/html')
   })
 })
+
+describe('durability', () => {
+  test('requests whose group commit fails get 503 with Retry-After, never 202; the next ones succeed', async () => {
+    // A real failure of the real database file: every insert into the queue aborts.
+    const { openSqlite } = await import('../../core/sqlite')
+    const db = openSqlite(tmp.dir)
+    db.run("CREATE TRIGGER refuse BEFORE INSERT ON queue_messages BEGIN SELECT RAISE(ABORT, 'disk full'); END")
+    try {
+      const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => api('POST', '/events', event({ eventId: `doomed-${i}` }))))
+      for (const a of answers) {
+        expect(a.status).toBe(503)
+        expect(a.headers.get('retry-after')).toBe('2')
+        expect(a.body.error.code).toBe('unavailable')
+      }
+    } finally {
+      db.run('DROP TRIGGER refuse')
+      db.close()
+    }
+    expect((await api('POST', '/events', event())).status).toBe(202)
+  })
+})
