@@ -1,6 +1,6 @@
 // The request path: the latest model of each webshop held in memory (loaded once per version),
 // scored against the user's history as the store holds it right now.
-import type { EventRecord, Store } from '../core/store/store'
+import type { HistoryEvent, Store } from '../core/store/store'
 import type { History, ScoredItem, TrainedModel } from './interface'
 import { getRecommender } from './registry'
 
@@ -76,7 +76,7 @@ export class ModelCache {
   }
 }
 
-export function historyFrom(events: EventRecord[], weights: Record<string, number>): History {
+export function historyFrom(events: HistoryEvent[], weights: Record<string, number>): History {
   const history: History = new Map()
   for (const e of events) {
     const w = weights[e.type] ?? 0
@@ -105,7 +105,7 @@ export interface RecommendResult {
 }
 
 export async function recommendForUser(store: Store, cache: ModelCache, req: RecommendRequest): Promise<RecommendResult> {
-  const [loaded, events] = await Promise.all([cache.get(req.webshopId), store.userEvents(req.webshopId, req.userId, HISTORY_LIMIT)])
+  const [loaded, events] = await Promise.all([cache.get(req.webshopId), store.userHistory(req.webshopId, req.userId, HISTORY_LIMIT)])
   const history = historyFrom(events, req.weights)
   const exclude: ReadonlySet<string> = req.includeSeen ? new Set() : new Set(history.keys())
   if (loaded) {

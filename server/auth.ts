@@ -2,17 +2,50 @@
 // not a resolve, so it runs before body validation: a caller without a valid key learns nothing
 // about what a valid body looks like.
 import { Elysia } from 'elysia'
+import type { Store, WebshopRecord } from '../core/store/store'
 import { authenticate } from '../core/webshops'
 import type { AppDeps } from './deps'
 import { errorBody } from './errors'
 
 export const API_KEY_SECURITY = [{ apiKey: [] as string[] }]
 
-export const auth = ({ store }: Pick<AppDeps, 'store'>) =>
+const MAX_CACHED_KEYS = 10_000
+
+/**
+ * Valid keys seen in the last `ttlMs`, so the ingest path does not query the store on every
+ * request. This process forgets a webshop at once when it changes or is deleted here; another
+ * server process may accept a deleted webshop's key for at most `ttlMs`. Unknown keys are never
+ * cached, so a new key works at once and random keys cannot fill memory.
+ */
+export class ApiKeyCache {
+  private readonly entries = new Map<string, { webshop: WebshopRecord; at: number }>()
+
+  constructor(
+    private readonly store: Store,
+    private readonly ttlMs: number,
+  ) {}
+
+  async find(apiKey: string): Promise<WebshopRecord | null> {
+    const hit = this.entries.get(apiKey)
+    if (hit && Date.now() - hit.at < this.ttlMs) return hit.webshop
+    const webshop = await authenticate(this.store, apiKey)
+    if (webshop && this.ttlMs > 0) {
+      if (this.entries.size >= MAX_CACHED_KEYS) this.entries.clear()
+      this.entries.set(apiKey, { webshop, at: Date.now() })
+    } else this.entries.delete(apiKey)
+    return webshop
+  }
+
+  forget(webshopId: string): void {
+    for (const [key, { webshop }] of this.entries) if (webshop.id === webshopId) this.entries.delete(key)
+  }
+}
+
+export const auth = ({ keys }: Pick<AppDeps, 'keys'>) =>
   new Elysia({ name: 'auth' }).derive({ as: 'scoped' }, async ({ headers, status }) => {
     const apiKey = headers['x-api-key']
     if (!apiKey) return status(401, errorBody('unauthorized', 'missing X-API-KEY header'))
-    const webshop = await authenticate(store, apiKey)
+    const webshop = await keys.find(apiKey)
     if (!webshop) return status(401, errorBody('unauthorized', 'invalid API key'))
     return { webshop }
   })

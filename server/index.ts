@@ -6,6 +6,7 @@ import type { Logger } from '../core/log'
 import type { Ports } from '../core/ports'
 import { ModelCache } from '../recommender/serving'
 import { createApp } from './app'
+import { ApiKeyCache } from './auth'
 
 export async function startServer({ store, bus }: Ports, config: Config, log: Logger) {
   const models = new ModelCache(store, config.MODEL_REFRESH_MS)
@@ -18,7 +19,8 @@ export async function startServer({ store, bus }: Ports, config: Config, log: Lo
       // A malformed broadcast only costs a later refresh.
     }
   })
-  const app = createApp({ store, bus, models, config, log }).listen({ port: config.PORT, hostname: config.HOST })
+  const keys = new ApiKeyCache(store, config.AUTH_CACHE_MS)
+  const app = createApp({ store, bus, models, keys, config, log }).listen({ port: config.PORT, hostname: config.HOST })
   const url = `http://${config.HOST === '0.0.0.0' ? 'localhost' : config.HOST}:${app.server!.port}`
   log.info('listening', { url, docs: `${url}/swagger` })
   return {

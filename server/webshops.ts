@@ -23,7 +23,11 @@ export const webshopRoutes = (deps: AppDeps) =>
       response: { 200: WebshopDetails, 401: ErrorBody },
       detail: { summary: 'The calling webshop, with totals of what Aisle holds for it', security: API_KEY_SECURITY },
     })
-    .put('/', async ({ webshop, body }) => toView(await updateWebshop(deps.store, webshop.id, body)), {
+    .put('/', async ({ webshop, body }) => {
+      const updated = await updateWebshop(deps.store, webshop.id, body)
+      deps.keys.forget(webshop.id)
+      return toView(updated)
+    }, {
       body: UpdateWebshopBody,
       response: { 200: Webshop, 401: ErrorBody, 409: ErrorBody, 422: ErrorBody },
       detail: { summary: 'Update name, email, password or event-type weights', security: API_KEY_SECURITY },
@@ -32,6 +36,7 @@ export const webshopRoutes = (deps: AppDeps) =>
       '/',
       async ({ webshop, status }) => {
         await deps.store.deleteWebshop(webshop.id)
+        deps.keys.forget(webshop.id)
         deps.models.forget(webshop.id)
         return status(204, undefined)
       },

@@ -19,6 +19,7 @@ import {
   type EntityRecord,
   type EntityUpsert,
   type EventRecord,
+  type HistoryEvent,
   type IngestBatch,
   type InteractionPage,
   type JobPatch,
@@ -199,6 +200,14 @@ export class MongoStore implements Store {
       .limit(limit)
       .toArray()
     return docs
+  }
+
+  async userHistory(webshopId: string, userId: string, limit: number): Promise<HistoryEvent[]> {
+    return this.events
+      .find({ webshopId, userId }, { projection: { _id: 0, itemId: 1, type: 1, timestamp: 1 } })
+      .sort({ timestamp: -1 })
+      .limit(limit)
+      .toArray()
   }
 
   async *interactions(webshopId: string, pageSize: number): AsyncIterable<InteractionPage> {

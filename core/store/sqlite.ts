@@ -9,6 +9,7 @@ import {
   type EntityRecord,
   type EntityUpsert,
   type EventRecord,
+  type HistoryEvent,
   type IngestBatch,
   type InteractionPage,
   type JobPatch,
@@ -46,7 +47,8 @@ CREATE TABLE IF NOT EXISTS events (
   type TEXT NOT NULL, ts INTEGER NOT NULL, received_at INTEGER NOT NULL,
   PRIMARY KEY (webshop_id, event_id)
 );
-CREATE INDEX IF NOT EXISTS events_user_time ON events (webshop_id, user_id, ts DESC);
+-- Covers the recommend path's history read (no table lookups).
+CREATE INDEX IF NOT EXISTS events_user_history ON events (webshop_id, user_id, ts DESC, item_id, type);
 CREATE INDEX IF NOT EXISTS events_time ON events (webshop_id, ts DESC);
 CREATE TABLE IF NOT EXISTS models (
   webshop_id TEXT NOT NULL, version INTEGER NOT NULL, algorithm TEXT NOT NULL, trained_at INTEGER NOT NULL,
@@ -254,6 +256,15 @@ export class SqliteStore implements Store {
       )
       .all({ w: webshopId, u: userId, limit })
       .map(toEvent)
+  }
+
+  async userHistory(webshopId: string, userId: string, limit: number): Promise<HistoryEvent[]> {
+    return this.db
+      .query<{ item_id: string; type: string; ts: number }, { w: string; u: string; limit: number }>(
+        'SELECT item_id, type, ts FROM events WHERE webshop_id = :w AND user_id = :u ORDER BY ts DESC LIMIT :limit',
+      )
+      .all({ w: webshopId, u: userId, limit })
+      .map((r) => ({ itemId: r.item_id, type: r.type, timestamp: new Date(r.ts) }))
   }
 
   async *interactions(webshopId: string, pageSize: number): AsyncIterable<InteractionPage> {

@@ -70,6 +70,8 @@ export interface JobRecord {
 }
 export type JobPatch = Partial<Pick<JobRecord, 'status' | 'startedAt' | 'finishedAt' | 'modelVersion' | 'error'>>
 
+export type HistoryEvent = Pick<EventRecord, 'itemId' | 'type' | 'timestamp'>
+
 /** Interactions for training, in pages so a large shop never sits in memory as documents. */
 export type InteractionPage = Pick<EventRecord, 'userId' | 'itemId' | 'type' | 'timestamp'>[]
 
@@ -101,6 +103,8 @@ export interface Store {
   findEntity(kind: EntityKind, webshopId: string, externalId: string): Promise<EntityRecord | null>
   /** The user's events, newest first. */
   userEvents(webshopId: string, userId: string, limit: number): Promise<EventRecord[]>
+  /** The user's newest interactions, for scoring at request time: one indexed read. */
+  userHistory(webshopId: string, userId: string, limit: number): Promise<HistoryEvent[]>
   /** All of a webshop's interactions in pages of `pageSize`, in no particular order. */
   interactions(webshopId: string, pageSize: number): AsyncIterable<InteractionPage>
   /** Event counts per item since a time, highest first (the fallback when a shop has no model). */

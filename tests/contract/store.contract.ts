@@ -64,6 +64,11 @@ export function storeContract(name: string, open: () => Promise<Harness<Store>>)
       expect(events.map((e) => e.eventId)).toEqual(['b', 'c'])
       expect(events[0]!.timestamp.getTime()).toBe(at(9).getTime())
       expect((await store.userEvents(other.id, 'u1', 10)).map((e) => e.itemId)).toEqual(['i9'])
+      const history = await store.userHistory(w.id, 'u1', 2)
+      expect(history).toEqual([
+        { itemId: 'i2', type: 'view', timestamp: at(9) },
+        { itemId: 'i3', type: 'view', timestamp: at(7) },
+      ])
       expect(await store.findEntity('items', other.id, 'i1')).toBeNull()
     })
 
