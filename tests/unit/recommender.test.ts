@@ -33,7 +33,7 @@ test('the dataset sums weights per cell and drops cells at or below zero', () =>
 })
 
 test('ItemKNN recommends within the taste cluster and never what was excluded', () => {
-  const model = ItemKnn.train(datasetFrom(clusters()), { neighbours: 10, shrinkage: 0 })
+  const model = ItemKnn.train(datasetFrom(clusters()), { neighbours: 10, shrinkage: 0, repeatWeight: 4 })
   const history = new Map([['a1', { weight: 8, lastSeen: 0 }], ['a2', { weight: 8, lastSeen: 0 }]])
   const recs = model.recommend(history, { limit: 2, exclude: new Set(['a1', 'a2']) })
   expect(recs.map((r) => r.itemId).sort()).toEqual(['a3', 'a4'])
@@ -52,9 +52,20 @@ test('ItemKNN similarity is the shrunk cosine of item columns', () => {
     { userId: 'u3', itemId: 'j', weight: w, timestamp: 0 },
   ])
   const shrink = 1
-  const [sim] = ItemKnn.train(d, { neighbours: 5, shrinkage: shrink }).similar('i', { limit: 1, exclude: none })
+  const [sim] = ItemKnn.train(d, { neighbours: 5, shrinkage: shrink, repeatWeight: 0 }).similar('i', { limit: 1, exclude: none })
   expect(sim!.itemId).toBe('j')
   expect(sim!.score).toBeCloseTo(1 / (Math.SQRT2 * Math.SQRT2 + shrink), 5)
+})
+
+test("where seen items are allowed, a user's own favourites come back first", () => {
+  const model = ItemKnn.train(datasetFrom(clusters()), ItemKnn.defaultParams)
+  const history = new Map([['a1', { weight: 80, lastSeen: 0 }], ['a2', { weight: 8, lastSeen: 0 }]])
+  const withSeen = model.recommend(history, { limit: 4, exclude: none }).map((r) => r.itemId)
+  expect(withSeen[0]).toBe('a1')
+  expect(withSeen).toContain('a2')
+  const without = model.recommend(history, { limit: 4, exclude: new Set(history.keys()) }).map((r) => r.itemId)
+  expect(without).not.toContain('a1')
+  expect(without.slice(0, 2).sort()).toEqual(['a3', 'a4'])
 })
 
 test('a cold user gets popular items from ItemKNN, the most popular first', () => {
