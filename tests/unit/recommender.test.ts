@@ -1,5 +1,7 @@
 import { expect, test } from 'bun:test'
 import { decodeModel, encodeModel } from '../../recommender/codec'
+import { Ease, easeWeights } from '../../recommender/ease'
+import { invertSpdInPlace, multiply } from '../../recommender/linalg'
 import { datasetFrom, type RawInteraction } from '../../recommender/dataset'
 import type { RecommenderInterface } from '../../recommender/interface'
 import { ItemKnn } from '../../recommender/itemknn'
@@ -117,4 +119,47 @@ test('history sums event weights per item with the shop weights', () => {
   const h = historyFrom([e('i', 'view', 1), e('i', 'purchase', 3), e('j', 'unknown', 2)], { view: 1, purchase: 8 })
   expect(h.get('i')).toEqual({ weight: 9, lastSeen: 3 })
   expect(h.get('j')).toEqual({ weight: 0, lastSeen: 2 })
+})
+
+test('the SPD inverse times the matrix is the identity', () => {
+  const n = 6
+  const a = new Float64Array(n * n)
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) a[i * n + j] = (i === j ? n : 0) + 1 / (1 + i + j)
+  const inv = a.slice()
+  invertSpdInPlace(inv, n)
+  const product = multiply(a, inv, n)
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) expect(product[i * n + j]!).toBeCloseTo(i === j ? 1 : 0, 10)
+  expect(() => invertSpdInPlace(new Float64Array([0, 1, 1, 0]), 2)).toThrow('not positive definite')
+})
+
+test("EASE's closed form satisfies its defining equations", () => {
+  // With P = (G + λI)⁻¹ and B = I − P·diag(P)⁻¹: (G + λI)·B = (G + λI) − diag(P)⁻¹, so off the
+  // diagonal it equals G, and B's own diagonal is zero.
+  const n = 4
+  const x = [
+    [1, 1, 0, 0],
+    [1, 1, 1, 0],
+    [0, 1, 1, 1],
+    [0, 0, 1, 1],
+    [1, 0, 0, 1],
+  ]
+  const gram = new Float64Array(n * n)
+  for (const row of x) for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) gram[i * n + j]! += row[i]! * row[j]!
+  const lambda = 2
+  const regularised = gram.slice()
+  for (let i = 0; i < n; i++) regularised[i * n + i]! += lambda
+  const b = easeWeights(gram.slice(), n, lambda)
+  const product = multiply(regularised, b, n)
+  for (let j = 0; j < n; j++) {
+    expect(b[j * n + j]).toBe(0)
+    for (let i = 0; i < n; i++) if (i !== j) expect(product[i * n + j]!).toBeCloseTo(gram[i * n + j]!, 10)
+  }
+})
+
+test('EASE recommends within the taste cluster', () => {
+  const model = Ease.train(datasetFrom(clusters()), { lambda: 1, maxItems: 100, neighbours: 10, repeatWeight: 4 })
+  const history = new Map([['b1', { weight: 8, lastSeen: 0 }], ['b2', { weight: 8, lastSeen: 0 }]])
+  expect(model.recommend(history, { limit: 2, exclude: new Set(['b1', 'b2']) }).map((r) => r.itemId).sort()).toEqual(['b3', 'b4'])
+  const copy = Ease.deserialize(model.serialize())
+  expect(copy.recommend(history, { limit: 3, exclude: none })).toEqual(model.recommend(history, { limit: 3, exclude: none }))
 })
