@@ -6,9 +6,10 @@ import { gunzipSync } from 'node:zlib'
 import { join } from 'node:path'
 import { DEFAULT_EVENT_WEIGHTS } from '../core/schemas'
 import { datasetFrom, type RawInteraction } from '../recommender/dataset'
-import { meanMetrics, rankMetrics, timeSplit, type RankMetrics } from '../recommender/evaluation'
+import { evaluate, historiesOf, timeSplit, type Evaluation } from '../recommender/evaluation'
 import type { History, TrainedModel } from '../recommender/interface'
-import { registry } from '../recommender/registry'
+import { DEFAULT_ALGORITHM, registry } from '../recommender/registry'
+import { selectAlgorithm } from '../recommender/selection'
 
 const CUT = Date.parse('2011-11-09T00:00:00Z')
 const file = join(import.meta.dir, 'data/online-retail/online-retail.csv.gz')
@@ -45,49 +46,17 @@ export function loadOnlineRetail(): RawInteraction[] {
   return out
 }
 
-function historyOf(train: RawInteraction[]): Map<string, History> {
-  const byUser = new Map<string, History>()
-  for (const e of train) {
-    let h = byUser.get(e.userId)
-    if (!h) byUser.set(e.userId, (h = new Map()))
-    const entry = h.get(e.itemId)
-    if (entry) {
-      entry.weight += e.weight
-      entry.lastSeen = Math.max(entry.lastSeen, e.timestamp)
-    } else h.set(e.itemId, { weight: e.weight, lastSeen: e.timestamp })
-  }
-  return byUser
-}
-
 /** "Buy again": the user's own items by frequency, then recency. A baseline, not a model. */
 const buyAgain = (history: History, k: number) =>
   [...history].sort((a, b) => b[1].weight - a[1].weight || b[1].lastSeen - a[1].lastSeen).slice(0, k).map(([item]) => item)
 
-interface Row {
+interface Row extends Evaluation {
   name: string
-  k10: RankMetrics
-  k20: RankMetrics
-  coverage: number
-  users: number
   trainSeconds: number | null
   peakRssMb: number
 }
 
-function evaluate(name: string, rank: (user: string, history: History, exclude: Set<string>) => string[], protocol: 'all' | 'new', split: ReturnType<typeof timeSplit>, histories: Map<string, History>, catalogue: number, trainSeconds: number | null): Row {
-  const m10: RankMetrics[] = []
-  const m20: RankMetrics[] = []
-  const covered = new Set<string>()
-  for (const [user, items] of split.test) {
-    const history = histories.get(user)!
-    const truth = protocol === 'all' ? items : new Set([...items].filter((i) => !history.has(i)))
-    if (truth.size === 0) continue
-    const ranked = rank(user, history, protocol === 'all' ? new Set() : new Set(history.keys()))
-    m10.push(rankMetrics(ranked, truth, 10))
-    m20.push(rankMetrics(ranked, truth, 20))
-    for (const item of ranked.slice(0, 10)) covered.add(item)
-  }
-  return { name, k10: meanMetrics(m10), k20: meanMetrics(m20), coverage: covered.size / catalogue, users: m10.length, trainSeconds, peakRssMb: process.resourceUsage().maxRSS / 1024 }
-}
+const row = (name: string, e: Evaluation, trainSeconds: number | null): Row => ({ name, ...e, trainSeconds, peakRssMb: process.resourceUsage().maxRSS / 1024 })
 
 function print(protocol: string, rows: Row[]) {
   const f = (x: number) => x.toFixed(4)
@@ -102,7 +71,7 @@ function print(protocol: string, rows: Row[]) {
 if (import.meta.main) {
   const interactions = loadOnlineRetail()
   const split = timeSplit(interactions, CUT)
-  const histories = historyOf(split.train)
+  const histories = historiesOf(split.train)
   const data = datasetFrom(split.train)
   console.log(`${interactions.length} interactions; train ${split.train.length} (${data.users.length} users, ${data.items.length} items); ${split.test.size} test users`)
   const results: Record<'all' | 'new', Row[]> = { all: [], new: [] }
@@ -113,11 +82,15 @@ if (import.meta.main) {
     models.push([algo.name, model, (performance.now() - started) / 1000])
   }
   for (const protocol of ['all', 'new'] as const) {
-    if (protocol === 'all') results.all.push(evaluate('buy again (baseline)', (_u, h) => buyAgain(h, 20), 'all', split, histories, data.items.length, null))
+    if (protocol === 'all') results.all.push(row('buy again (baseline)', evaluate((h) => buyAgain(h, 20), 'all', split, histories, data.items.length), null))
     for (const [name, model, seconds] of models) {
-      results[protocol].push(evaluate(name, (_u, h, exclude) => model.recommend(h, { limit: 20, exclude }).map((r) => r.itemId), protocol, split, histories, data.items.length, seconds))
+      results[protocol].push(row(name, evaluate((h, exclude) => model.recommend(h, { limit: 20, exclude }).map((r) => r.itemId), protocol, split, histories, data.items.length), seconds))
     }
     print(protocol, results[protocol])
   }
-  await Bun.write(join(import.meta.dir, 'results/eval.json'), JSON.stringify(results, null, 2))
+  // What POST /train/ would pick for this shop, on a holdout of the training period only.
+  const selection = await selectAlgorithm(split.train, [...registry.values()], DEFAULT_ALGORITHM)
+  console.log(`\nPOST /train/ would choose: ${selection.chosen} (holdout of the newest 10%: ${selection.testUsers} users)`)
+  for (const c of selection.candidates) console.log(`  ${c.algorithm}: NDCG@10 all ${c.ndcgAll.toFixed(4)}, new ${c.ndcgNew.toFixed(4)}, ${c.trainSeconds.toFixed(2)} s`)
+  await Bun.write(join(import.meta.dir, 'results/eval.json'), JSON.stringify({ results, selection }, null, 2))
 }

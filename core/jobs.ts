@@ -23,6 +23,7 @@ export function jobView(job: JobRecord): TrainJobView {
   if (job.finishedAt) view.finishedAt = job.finishedAt.toISOString()
   if (job.modelVersion !== undefined) view.modelVersion = job.modelVersion
   if (job.error !== undefined) view.error = job.error
+  if (job.progress !== undefined) view.progress = job.progress
   return view
 }
 

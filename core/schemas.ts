@@ -150,14 +150,40 @@ export const TrainJob = t.Object({
   finishedAt: t.Optional(t.String({ format: 'date-time' })),
   modelVersion: t.Optional(t.Integer()),
   error: t.Optional(t.String()),
+  progress: t.Optional(t.String({ description: 'What a running job is doing now' })),
 })
 export type TrainJobView = Static<typeof TrainJob>
 export const TrainAccepted = t.Object({ jobId: t.String(), status: JobStatus })
 
-export const RecommendQuery = t.Object({
-  limit: t.Optional(t.Integer({ minimum: 1, maximum: 100, default: 10 })),
-  includeSeen: t.Optional(t.Boolean({ default: false })),
+const FilterPart = t.String({
+  pattern: '^[^$.:"\\\\\\x00][^.:"\\\\\\x00]{0,63}:.{1,256}$',
+  description: '`attribute:value`; repeat for several (all must match), e.g. `filter=category:mugs&filter=sale:true`',
 })
+const Filter = t.Optional(t.Union([FilterPart, t.Array(FilterPart, { maxItems: 10 })]))
+const Limit = t.Optional(t.Integer({ minimum: 1, maximum: 100, default: 10 }))
+
+export const RecommendQuery = t.Object({
+  limit: Limit,
+  includeSeen: t.Optional(t.Boolean({ default: false })),
+  filter: Filter,
+})
+export const SimilarQuery = t.Object({ limit: Limit, filter: Filter })
+export const PopularQuery = t.Object({
+  limit: Limit,
+  days: t.Optional(t.Integer({ minimum: 1, maximum: 3650, default: 30, description: 'Count events of the last this many days' })),
+  filter: Filter,
+})
+
+/** `["category:mugs", "sale:true"]` → `{category: "mugs", sale: "true"}`. */
+export function parseFilter(filter: string | string[] | undefined): Record<string, string> | undefined {
+  if (filter === undefined) return undefined
+  const out: Record<string, string> = {}
+  for (const part of Array.isArray(filter) ? filter : [filter]) {
+    const colon = part.indexOf(':')
+    out[part.slice(0, colon)] = part.slice(colon + 1)
+  }
+  return out
+}
 export const ScoredItem = t.Object({ itemId: t.String(), score: t.Number() })
 export const Recommendation = t.Object({
   userId: t.String(),
@@ -178,6 +204,21 @@ export const UserEventsQuery = t.Object({ limit: t.Optional(t.Integer({ minimum:
 export const UserEvents = t.Object({ userId: t.String(), events: t.Array(StoredEvent) })
 
 export const UserIdParams = t.Object({ user_id: Id })
+export const ItemIdParams = t.Object({ item_id: Id })
+export const SimilarItems = t.Object({
+  itemId: t.String(),
+  items: t.Array(ScoredItem),
+  algorithm: t.String(),
+  modelVersion: t.Union([t.Integer(), t.Null()]),
+})
+export const PopularItems = t.Object({ items: t.Array(ScoredItem), days: t.Integer() })
+export const ModelInfo = t.Object({
+  version: t.Integer(),
+  algorithm: t.String(),
+  trainedAt: t.String({ format: 'date-time' }),
+  params: t.Record(t.String(), t.Unknown()),
+  metrics: t.Record(t.String(), t.Unknown(), { description: 'Data sizes, training time, and every candidate algorithm with its holdout NDCG@10' }),
+})
 export const JobIdParams = t.Object({ job_id: t.String({ minLength: 1, maxLength: 64 }) })
 
 export const ErrorBody = t.Object(

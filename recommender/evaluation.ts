@@ -2,6 +2,7 @@
 // (binary relevance; Recall@K = hits / min(K, |truth|); NDCG@K with the ideal DCG over
 // min(K, |truth|) places; HitRate@K).
 import type { RawInteraction } from './dataset'
+import type { History } from './interface'
 
 export interface Split {
   train: RawInteraction[]
@@ -58,4 +59,51 @@ export function meanMetrics(rows: RankMetrics[]): RankMetrics {
     ndcg: rows.reduce((s, r) => s + r.ndcg, 0) / n,
     hit: rows.reduce((s, r) => s + r.hit, 0) / n,
   }
+}
+
+/** Each user's history as the service would read it: summed weights and last time per item. */
+export function historiesOf(interactions: RawInteraction[]): Map<string, History> {
+  const byUser = new Map<string, History>()
+  for (const e of interactions) {
+    let h = byUser.get(e.userId)
+    if (!h) byUser.set(e.userId, (h = new Map()))
+    const entry = h.get(e.itemId)
+    if (entry) {
+      entry.weight += e.weight
+      entry.lastSeen = Math.max(entry.lastSeen, e.timestamp)
+    } else h.set(e.itemId, { weight: e.weight, lastSeen: e.timestamp })
+  }
+  return byUser
+}
+
+/**
+ * `all`: the truth is every item a test user took later, seen items may be ranked.
+ * `new`: only items new to the user count, and seen items are excluded.
+ */
+export type Protocol = 'all' | 'new'
+
+export interface Evaluation {
+  k10: RankMetrics
+  k20: RankMetrics
+  /** Share of the catalogue that appears in someone's top 10. */
+  coverage: number
+  users: number
+}
+
+export type Ranker = (history: History, exclude: Set<string>) => string[]
+
+export function evaluate(rank: Ranker, protocol: Protocol, split: Split, histories: Map<string, History>, catalogue: number): Evaluation {
+  const m10: RankMetrics[] = []
+  const m20: RankMetrics[] = []
+  const covered = new Set<string>()
+  for (const [user, items] of split.test) {
+    const history = histories.get(user) ?? new Map()
+    const truth = protocol === 'all' ? items : new Set([...items].filter((i) => !history.has(i)))
+    if (truth.size === 0) continue
+    const ranked = rank(history, protocol === 'all' ? new Set() : new Set(history.keys()))
+    m10.push(rankMetrics(ranked, truth, 10))
+    m20.push(rankMetrics(ranked, truth, 20))
+    for (const item of ranked.slice(0, 10)) covered.add(item)
+  }
+  return { k10: meanMetrics(m10), k20: meanMetrics(m20), coverage: catalogue === 0 ? 0 : covered.size / catalogue, users: m10.length }
 }

@@ -3,6 +3,7 @@
 import type { HistoryEvent, Store } from '../core/store/store'
 import type { History, ScoredItem, TrainedModel } from './interface'
 import { getRecommender } from './registry'
+import { fillFrom } from './topk'
 
 /** How much of a user's history is read per request: the newest events. */
 export const HISTORY_LIMIT = 500
@@ -90,12 +91,28 @@ export function historyFrom(events: HistoryEvent[], weights: Record<string, numb
   return history
 }
 
+/** Attribute filter: only items whose attributes have all these values. */
+export type ItemFilter = Record<string, string>
+
+/** How many candidates a filtered request ranks before it filters. */
+const FILTER_CANDIDATES = 500
+
+/** Keeps ranked items that match the filter, in order, up to `limit`. */
+async function applyFilter(store: Store, webshopId: string, ranked: ScoredItem[], filter: ItemFilter | undefined, limit: number): Promise<ScoredItem[]> {
+  if (!filter || Object.keys(filter).length === 0) return ranked.slice(0, limit)
+  const matching = await store.itemsMatching(webshopId, ranked.map((r) => r.itemId), filter)
+  return ranked.filter((r) => matching.has(r.itemId)).slice(0, limit)
+}
+
+const hasFilter = (filter?: ItemFilter) => !!filter && Object.keys(filter).length > 0
+
 export interface RecommendRequest {
   webshopId: string
   userId: string
   weights: Record<string, number>
   limit: number
   includeSeen: boolean
+  filter?: ItemFilter
 }
 
 export interface RecommendResult {
@@ -108,13 +125,47 @@ export async function recommendForUser(store: Store, cache: ModelCache, req: Rec
   const [loaded, events] = await Promise.all([cache.get(req.webshopId), store.userHistory(req.webshopId, req.userId, HISTORY_LIMIT)])
   const history = historyFrom(events, req.weights)
   const exclude: ReadonlySet<string> = req.includeSeen ? new Set() : new Set(history.keys())
+  const wanted = hasFilter(req.filter) ? FILTER_CANDIDATES : req.limit
   if (loaded) {
-    return {
-      items: loaded.model.recommend(history, { limit: req.limit, exclude }),
-      algorithm: loaded.model.algorithm,
-      modelVersion: loaded.version,
-    }
+    const ranked = loaded.model.recommend(history, { limit: wanted, exclude })
+    return { items: await applyFilter(store, req.webshopId, ranked, req.filter, req.limit), algorithm: loaded.model.algorithm, modelVersion: loaded.version }
   }
-  const popular = await cache.popularFallback(req.webshopId, req.limit + exclude.size)
-  return { items: popular.filter((p) => !exclude.has(p.itemId)).slice(0, req.limit), algorithm: 'popular', modelVersion: null }
+  const popular = (await cache.popularFallback(req.webshopId, wanted + exclude.size)).filter((p) => !exclude.has(p.itemId))
+  return { items: await applyFilter(store, req.webshopId, popular, req.filter, req.limit), algorithm: 'popular', modelVersion: null }
+}
+
+export interface SimilarRequest {
+  webshopId: string
+  itemId: string
+  limit: number
+  filter?: ItemFilter
+}
+
+/** "Customers who bought this also bought": the model's links of the item, then popular items. */
+export async function similarItems(store: Store, cache: ModelCache, req: SimilarRequest): Promise<RecommendResult> {
+  const loaded = await cache.get(req.webshopId)
+  const exclude = new Set([req.itemId])
+  const wanted = hasFilter(req.filter) ? FILTER_CANDIDATES : req.limit
+  if (loaded) {
+    const linked = loaded.model.similar(req.itemId, { limit: wanted, exclude })
+    const ranked = fillFrom(linked, loaded.model.recommend(new Map(), { limit: wanted + 1, exclude }).map((p) => ({ ...p, score: 0 })), wanted, exclude)
+    return { items: await applyFilter(store, req.webshopId, ranked, req.filter, req.limit), algorithm: loaded.model.algorithm, modelVersion: loaded.version }
+  }
+  const popular = (await cache.popularFallback(req.webshopId, wanted + 1)).filter((p) => p.itemId !== req.itemId)
+  return { items: await applyFilter(store, req.webshopId, popular, req.filter, req.limit), algorithm: 'popular', modelVersion: null }
+}
+
+export interface PopularRequest {
+  webshopId: string
+  limit: number
+  /** Count events of the last this many days. */
+  days: number
+  filter?: ItemFilter
+}
+
+/** What is popular now: event counts over the last `days` days, straight from the store. */
+export async function popularNow(store: Store, req: PopularRequest, now = Date.now()): Promise<ScoredItem[]> {
+  const rows = await store.popularItems(req.webshopId, new Date(now - req.days * 86_400_000), hasFilter(req.filter) ? FILTER_CANDIDATES : req.limit)
+  const top = rows[0]?.count ?? 1
+  return applyFilter(store, req.webshopId, rows.map((r) => ({ itemId: r.itemId, score: r.count / top })), req.filter, req.limit)
 }

@@ -4,6 +4,7 @@ import { Elysia } from 'elysia'
 import type { AppDeps } from './deps'
 import { errors } from './errors'
 import { eventRoutes } from './events'
+import { modelRoutes } from './models'
 import { opsRoutes } from './ops'
 import { recommendRoutes } from './recommend'
 import { trainRoutes } from './train'
@@ -34,6 +35,7 @@ export function createApp(deps: AppDeps) {
     .use(eventRoutes(deps))
     .use(trainRoutes(deps))
     .use(recommendRoutes(deps))
+    .use(modelRoutes(deps))
     .use(userRoutes(deps))
 }
 

@@ -6,7 +6,6 @@ import type { ModelUpdated } from '../core/jobs'
 import type { Logger } from '../core/log'
 import { TrainJobMessage } from '../core/schemas'
 import type { Store } from '../core/store/store'
-import { DEFAULT_ALGORITHM } from '../recommender/registry'
 import { trainWebshop } from '../recommender/training'
 
 const checkJob = TypeCompiler.Compile(TrainJobMessage)
@@ -16,12 +15,12 @@ export async function runTrainJob(store: Store, bus: Bus, log: Logger, { jobId, 
   if (!webshop || !job || job.status === 'done' || job.status === 'failed') return
   await store.updateJob(webshopId, jobId, { status: 'running', startedAt: new Date() })
   try {
-    const trained = await trainWebshop(store, webshopId, webshop.settings.eventWeights, DEFAULT_ALGORITHM)
+    const trained = await trainWebshop(store, webshopId, webshop.settings.eventWeights, (progress) => store.updateJob(webshopId, jobId, { progress }))
     const version = await store.saveModel({ webshopId, trainedAt: new Date(), ...trained })
     const update: ModelUpdated = { webshopId, version }
     await bus.broadcast(encodeJson(update)).catch((err) => log.warn('model update broadcast failed; servers will poll', { err }))
-    await store.updateJob(webshopId, jobId, { status: 'done', finishedAt: new Date(), modelVersion: version })
-    log.info('model trained', { webshopId, jobId, version, ...trained.metrics })
+    await store.updateJob(webshopId, jobId, { status: 'done', finishedAt: new Date(), modelVersion: version, progress: `done: ${trained.algorithm}` })
+    log.info('model trained', { webshopId, jobId, version, algorithm: trained.algorithm, trainSeconds: trained.metrics.trainSeconds })
   } catch (err) {
     if (store.isTransientError(err)) throw err
     log.error('training failed', { err, webshopId, jobId })

@@ -193,6 +193,14 @@ export class MongoStore implements Store {
     return coll.findOne({ webshopId, externalId }, { projection: { _id: 0, webshopId: 0 } })
   }
 
+  async itemsMatching(webshopId: string, itemIds: string[], filter: Record<string, string>): Promise<Set<string>> {
+    if (itemIds.length === 0) return new Set()
+    const query: Record<string, unknown> = { webshopId, externalId: { $in: itemIds } }
+    for (const [key, value] of Object.entries(filter)) query[`attributes.${key}`] = { $in: attributeForms(value) }
+    const docs = await this.items.find(query, { projection: { _id: 0, externalId: 1 } }).toArray()
+    return new Set(docs.map((d) => d.externalId))
+  }
+
   async userEvents(webshopId: string, userId: string, limit: number): Promise<EventRecord[]> {
     const docs = await this.events
       .find({ webshopId, userId }, { projection: { _id: 0, webshopId: 0 } })
@@ -280,6 +288,14 @@ export class MongoStore implements Store {
   async updateJob(webshopId: string, jobId: string, patch: JobPatch): Promise<void> {
     await this.jobs.updateOne({ _id: jobId, webshopId }, { $set: patch })
   }
+}
+
+/** A query-string value as every attribute value it may stand for. */
+function attributeForms(value: string): (string | number | boolean)[] {
+  const forms: (string | number | boolean)[] = [value]
+  if (value.trim() !== '' && Number.isFinite(Number(value))) forms.push(Number(value))
+  if (value === 'true' || value === 'false') forms.push(value === 'true')
+  return forms
 }
 
 function toWebshop(doc: WebshopDoc | null): WebshopRecord | null {

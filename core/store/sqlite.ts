@@ -57,7 +57,7 @@ CREATE TABLE IF NOT EXISTS models (
 );
 CREATE TABLE IF NOT EXISTS jobs (
   id TEXT PRIMARY KEY, webshop_id TEXT NOT NULL, status TEXT NOT NULL, created_at INTEGER NOT NULL,
-  started_at INTEGER, finished_at INTEGER, model_version INTEGER, error TEXT
+  started_at INTEGER, finished_at INTEGER, model_version INTEGER, error TEXT, progress TEXT
 );
 CREATE INDEX IF NOT EXISTS jobs_webshop ON jobs (webshop_id, created_at DESC);
 `
@@ -99,6 +99,7 @@ interface JobRow {
   finished_at: number | null
   model_version: number | null
   error: string | null
+  progress: string | null
 }
 
 const DATA_TABLES = ['users', 'items', 'events', 'models', 'jobs'] as const
@@ -248,6 +249,24 @@ export class SqliteStore implements Store {
     return { externalId, attributes: JSON.parse(row.attributes), createdAt: new Date(row.created_at), updatedAt: new Date(row.updated_at) }
   }
 
+  async itemsMatching(webshopId: string, itemIds: string[], filter: Record<string, string>): Promise<Set<string>> {
+    if (itemIds.length === 0) return new Set()
+    // Keys are validated attribute names (no `$`, `.` or quotes reach here), bound as JSON paths.
+    const clauses = Object.keys(filter).map((_, n) => `AND CAST(json_extract(attributes, :path${n}) AS TEXT) IN (:raw${n}, :value${n})`)
+    const params: Record<string, string> = { w: webshopId, ids: JSON.stringify(itemIds) }
+    Object.entries(filter).forEach(([key, value], n) => {
+      params[`path${n}`] = `$."${key}"`
+      params[`raw${n}`] = value
+      params[`value${n}`] = value === 'true' ? '1' : value === 'false' ? '0' : value.trim() !== '' && Number.isFinite(Number(value)) ? String(Number(value)) : value
+    })
+    const rows = this.db
+      .query<{ external_id: string }, Record<string, string>>(
+        `SELECT external_id FROM items WHERE webshop_id = :w AND external_id IN (SELECT value FROM json_each(:ids)) ${clauses.join(' ')}`,
+      )
+      .all(params)
+    return new Set(rows.map((r) => r.external_id))
+  }
+
   async userEvents(webshopId: string, userId: string, limit: number): Promise<EventRecord[]> {
     return this.db
       .query<EventRow, { w: string; u: string; limit: number }>(
@@ -366,6 +385,7 @@ export class SqliteStore implements Store {
     if (row.finished_at !== null) job.finishedAt = new Date(row.finished_at)
     if (row.model_version !== null) job.modelVersion = row.model_version
     if (row.error !== null) job.error = row.error
+    if (row.progress !== null) job.progress = row.progress
     return job
   }
 
@@ -376,7 +396,7 @@ export class SqliteStore implements Store {
     this.db
       .query(
         `UPDATE jobs SET status = :status, started_at = :startedAt, finished_at = :finishedAt,
-         model_version = :modelVersion, error = :error WHERE id = :id AND webshop_id = :w`,
+         model_version = :modelVersion, error = :error, progress = :progress WHERE id = :id AND webshop_id = :w`,
       )
       .run({
         id: jobId,
@@ -386,6 +406,7 @@ export class SqliteStore implements Store {
         finishedAt: next.finishedAt?.getTime() ?? null,
         modelVersion: next.modelVersion ?? null,
         error: next.error ?? null,
+        progress: next.progress ?? null,
       })
   }
 }

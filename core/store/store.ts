@@ -67,8 +67,10 @@ export interface JobRecord {
   finishedAt?: Date
   modelVersion?: number
   error?: string
+  /** What a running job is doing now, e.g. "evaluating ease (4/4)". */
+  progress?: string
 }
-export type JobPatch = Partial<Pick<JobRecord, 'status' | 'startedAt' | 'finishedAt' | 'modelVersion' | 'error'>>
+export type JobPatch = Partial<Pick<JobRecord, 'status' | 'startedAt' | 'finishedAt' | 'modelVersion' | 'error' | 'progress'>>
 
 export type HistoryEvent = Pick<EventRecord, 'itemId' | 'type' | 'timestamp'>
 
@@ -101,6 +103,8 @@ export interface Store {
   writeBatch(batch: IngestBatch): Promise<number>
   /** A user or item as stored, attributes merged over all its events. */
   findEntity(kind: EntityKind, webshopId: string, externalId: string): Promise<EntityRecord | null>
+  /** Which of these items have every attribute in `filter` (values compared as given, or as the number or boolean they spell). */
+  itemsMatching(webshopId: string, itemIds: string[], filter: Record<string, string>): Promise<Set<string>>
   /** The user's events, newest first. */
   userEvents(webshopId: string, userId: string, limit: number): Promise<EventRecord[]>
   /** The user's newest interactions, for scoring at request time: one indexed read. */

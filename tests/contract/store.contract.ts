@@ -72,6 +72,27 @@ export function storeContract(name: string, open: () => Promise<Harness<Store>>)
       expect(await store.findEntity('items', other.id, 'i1')).toBeNull()
     })
 
+    test('finds the items whose attributes match a filter, in the caller\'s shop only', async () => {
+      const w = webshopRecord()
+      const other = webshopRecord()
+      await store.createWebshop(w)
+      await store.createWebshop(other)
+      const b = batch(w.id, [['e1', 'u1', 'mug', 'view', 1], ['e2', 'u1', 'cup', 'view', 2], ['e3', 'u1', 'pot', 'view', 3]])
+      b.items = [
+        { externalId: 'mug', attributes: { category: 'kitchen', price: 9.5, sale: true, code: '007' }, seenAt: at(1) },
+        { externalId: 'cup', attributes: { category: 'kitchen', price: 3, sale: false }, seenAt: at(2) },
+        { externalId: 'pot', attributes: { category: 'garden', price: 9.5 }, seenAt: at(3) },
+      ]
+      await store.writeBatch(b)
+      const ids = ['mug', 'cup', 'pot', 'nope']
+      expect([...(await store.itemsMatching(w.id, ids, { category: 'kitchen' }))].sort()).toEqual(['cup', 'mug'])
+      expect([...(await store.itemsMatching(w.id, ids, { price: '9.5' }))].sort()).toEqual(['mug', 'pot'])
+      expect([...(await store.itemsMatching(w.id, ids, { category: 'kitchen', sale: 'true' }))]).toEqual(['mug'])
+      expect([...(await store.itemsMatching(w.id, ids, { code: '007' }))]).toEqual(['mug'])
+      expect([...(await store.itemsMatching(w.id, ids, { colour: 'red' }))]).toEqual([])
+      expect([...(await store.itemsMatching(other.id, ids, { category: 'kitchen' }))]).toEqual([])
+    })
+
     test('pages through all interactions and ranks popular items', async () => {
       const w = webshopRecord()
       await store.createWebshop(w)

@@ -151,6 +151,23 @@ for (const mode of modes) {
       }
       const withSeen = await api('GET', '/recommend/u1?limit=8&includeSeen=true')
       expect(withSeen.body.items.map((i: { itemId: string }) => i.itemId)).toContain('a1')
+      const ids = (r: { body: { items: { itemId: string }[] } }) => r.body.items.map((i) => i.itemId)
+      // Only b* items carry category b: the filter keeps u1's answer inside it.
+      const filtered = await api('GET', '/recommend/u1?limit=3&filter=category:b')
+      expect(filtered.status).toBe(200)
+      expect(ids(filtered).length).toBe(3)
+      expect(ids(filtered).every((i) => i.startsWith('b'))).toBe(true)
+      const similar = await api('GET', '/items/b1/similar/?limit=3')
+      expect(similar.status).toBe(200)
+      expect(ids(similar).sort()).toEqual(['b2', 'b3', 'b4'])
+      const popular = await api('GET', '/popular?limit=2&filter=category:a')
+      expect(popular.status).toBe(200)
+      expect(ids(popular)).toEqual(['a1', 'a2']) // u9's click makes a1 the most frequent
+      const model = await api('GET', '/models/latest/')
+      expect(model.status).toBe(200)
+      expect(model.body).toMatchObject({ version: 1, algorithm: 'item_knn', metrics: { users: 9, items: 8 } })
+      expect(model.body.metrics.selection.chosen).toBe('item_knn')
+      expect(done.progress).toBe('done: item_knn')
 
       if (mode.servers > 1) {
         // A second training: every server process answers with the new version once the job is done.
