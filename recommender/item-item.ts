@@ -23,6 +23,8 @@ export class ItemItemModel implements TrainedModel {
     private readonly sims: Float32Array,
     private readonly popular: PopularModel,
     private readonly repeatWeight: number,
+    /** Score with 1 per history item (as EASE is trained) rather than with its interest. */
+    private readonly binary = false,
   ) {
     this.index = new Map(items.map((id, i) => [id, i]))
   }
@@ -32,7 +34,7 @@ export class ItemItemModel implements TrainedModel {
     for (const [itemId, { weight }] of history) {
       const i = this.index.get(itemId)
       if (i === undefined || weight <= 0) continue
-      const w = interest(weight)
+      const w = this.binary ? 1 : interest(weight)
       for (let n = i * this.k, end = n + this.k; n < end; n++) {
         const j = this.neighbours[n]!
         if (j < 0) break
@@ -66,20 +68,20 @@ export class ItemItemModel implements TrainedModel {
 
   /** Neighbourhoods change only on retraining; popularity takes new interactions at once. */
   update(interactions: NewInteraction[]): ItemItemModel {
-    return new ItemItemModel(this.algorithm, this.items, this.k, this.neighbours, this.sims, this.popular.update(interactions), this.repeatWeight)
+    return new ItemItemModel(this.algorithm, this.items, this.k, this.neighbours, this.sims, this.popular.update(interactions), this.repeatWeight, this.binary)
   }
 
   serialize(): Uint8Array {
     const popular = this.popular.serialize()
     return encodeModel(
-      { algorithm: this.algorithm, items: this.items, k: this.k, repeatWeight: this.repeatWeight },
+      { algorithm: this.algorithm, items: this.items, k: this.k, repeatWeight: this.repeatWeight, binary: this.binary },
       { neighbours: this.neighbours, sims: this.sims, popular: new Uint32Array(popular.buffer, popular.byteOffset, popular.byteLength / 4) },
     )
   }
 }
 
 export function deserializeItemItem(bytes: Uint8Array): ItemItemModel {
-  const { header, arrays } = decodeModel<{ algorithm: string; items: string[]; k: number; repeatWeight: number }>(bytes)
+  const { header, arrays } = decodeModel<{ algorithm: string; items: string[]; k: number; repeatWeight: number; binary: boolean }>(bytes)
   const popularWords = arrays.popular as Uint32Array
   const { header: ph, arrays: pa } = decodeModel<{ items: string[] }>(new Uint8Array(popularWords.buffer, popularWords.byteOffset, popularWords.byteLength))
   return new ItemItemModel(
@@ -90,5 +92,6 @@ export function deserializeItemItem(bytes: Uint8Array): ItemItemModel {
     arrays.sims as Float32Array,
     new PopularModel('most_popular', ph.items, pa.scores as Float64Array),
     header.repeatWeight,
+    header.binary,
   )
 }
