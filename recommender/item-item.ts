@@ -8,6 +8,14 @@ import type { History, NewInteraction, RecommendOptions, ScoredItem, TrainedMode
 import { PopularModel } from './popular'
 import { fillFrom, topK } from './topk'
 
+/**
+ * Among a user's own items, the recently taken count a little more: a bonus of 0.3 for an item
+ * taken at the user's latest moment, decaying over 90 days. Chosen on OR-T/all (bun run eval:
+ * NDCG@10 0.345 → 0.355 for EASE; 30 and 180 days, 0.2 to 1 were tried).
+ */
+const RECENCY_BONUS = 0.3
+const RECENCY_MS = 90 * 86_400_000
+
 /** How much one item in a user's history counts: a tenth purchase says less than the first. */
 export const interest = (weight: number) => Math.log1p(Math.max(0, weight))
 
@@ -41,17 +49,22 @@ export class ItemItemModel implements TrainedModel {
         scores.set(j, (scores.get(j) ?? 0) + w * this.sims[n]!)
       }
     }
-    // Both parts scaled to at most 1 before they are added.
+    // Both parts scaled to at most 1 (plus the recency bonus) before they are added.
     let topScore = 0
     for (const v of scores.values()) topScore = Math.max(topScore, v)
     let topOwn = 0
-    for (const { weight } of history.values()) topOwn = Math.max(topOwn, interest(weight))
+    let newest = 0
+    for (const { weight, lastSeen } of history.values()) {
+      topOwn = Math.max(topOwn, interest(weight))
+      newest = Math.max(newest, lastSeen)
+    }
     if (topScore > 0) for (const [j, v] of scores) scores.set(j, v / topScore)
     if (topOwn > 0) {
-      for (const [itemId, { weight }] of history) {
+      for (const [itemId, { weight, lastSeen }] of history) {
         const j = this.index.get(itemId)
         if (j === undefined || weight <= 0 || options.exclude.has(itemId)) continue
-        scores.set(j, (scores.get(j) ?? 0) + this.repeatWeight * (interest(weight) / topOwn))
+        const recency = RECENCY_BONUS * Math.exp(-(newest - lastSeen) / RECENCY_MS)
+        scores.set(j, (scores.get(j) ?? 0) + this.repeatWeight * (interest(weight) / topOwn + recency))
       }
     }
     const ranked = topK(scores, options.limit, this.items, options.exclude)
