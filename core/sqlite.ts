@@ -15,3 +15,18 @@ export function openSqlite(dataDir: string, fileName = 'aisle.sqlite'): Database
   db.run('PRAGMA busy_timeout = 5000')
   return db
 }
+
+/**
+ * Runs `fn` with commits that are not fsynced. Only for bookkeeping whose loss in a power
+ * failure causes nothing worse than a redelivery (queue leases and acks): in WAL mode such a
+ * commit still lands before any later synchronous one, so the file never goes back in time past
+ * a commit that was reported durable.
+ */
+export function withoutFsync<T>(db: Database, fn: () => T): T {
+  db.query('PRAGMA synchronous = NORMAL').run()
+  try {
+    return fn()
+  } finally {
+    db.query('PRAGMA synchronous = FULL').run()
+  }
+}
