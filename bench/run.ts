@@ -1,20 +1,28 @@
-// `bun run bench`: ingest and serving figures of the real processes on loopback, each beside the
-// ceilings measured in the same run. Load comes from wrk (Debian's package), in its own process,
-// bounded in time. Results also go to bench/results/bench-<time>.json.
+// `bun run bench`: ingest and serving figures of the real processes on loopback, each printed
+// beside ceilings measured in the same run. Load generators run in their own processes, bounded
+// in time: wrk (Debian's package) for saturation, vegeta (go install
+// github.com/tsenart/vegeta/v12@v12.13.0) for latency at a fixed rate. The RabbitMQ + MongoDB
+// wire protocol rows run when MONGODB_URL and AMQP_URL are set. Results also go to
+// bench/results/bench-<time>.json.
 //   BENCH_SECONDS (default 5)   BENCH_CONNECTIONS (default 64)
 import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { homedir, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Subprocess } from 'bun'
+import { timeSplit } from '../recommender/evaluation'
+import { loadOnlineRetail } from './eval'
 
 const root = join(import.meta.dir, '..')
 const seconds = Number(process.env.BENCH_SECONDS ?? 5)
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 64)
-
-if (!Bun.which('wrk')) {
+const scratch = mkdtempSync(join(tmpdir(), 'aisle-bench-'))
+const wrkBin = Bun.which('wrk')
+const vegetaBin = Bun.which('vegeta') ?? ((await Bun.file(join(homedir(), 'go/bin/vegeta')).exists()) ? join(homedir(), 'go/bin/vegeta') : null)
+if (!wrkBin) {
   console.error('wrk is missing: apt-get install wrk')
   process.exit(1)
 }
+if (!vegetaBin) console.error('vegeta is missing (go install github.com/tsenart/vegeta/v12@v12.13.0): fixed-rate rows are skipped')
 
 async function freePort(): Promise<number> {
   const s = Bun.listen({ hostname: '127.0.0.1', port: 0, socket: { data() {} } })
@@ -25,30 +33,26 @@ async function freePort(): Promise<number> {
 
 interface Proc {
   url: string
-  proc: Subprocess
   peakRssMb: () => number
   stop: () => Promise<void>
 }
 
-async function start(cmd: string[], env: Record<string, string>): Promise<Proc> {
+async function start(cmd: string[], env: Record<string, string>, http = true): Promise<Proc> {
   const port = await freePort()
-  const proc = Bun.spawn(cmd, { cwd: root, env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' }, stdout: 'ignore', stderr: 'inherit' })
+  const proc: Subprocess = Bun.spawn(cmd, { cwd: root, env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' }, stdout: 'ignore', stderr: 'inherit' })
   const url = `http://127.0.0.1:${port}`
-  for (let i = 0; ; i++) {
-    const up = await fetch(url, { method: 'GET' }).then(() => true, () => false)
-    if (up) break
-    if (i > 200) throw new Error(`${cmd.join(' ')} did not start`)
+  for (let i = 0; http; i++) {
+    if (await fetch(`${url}/health`).then((r) => r.ok, () => false)) break
+    if (i > 300) throw new Error(`${cmd.join(' ')} did not start`)
     await Bun.sleep(50)
   }
   let peak = 0
   const sample = setInterval(async () => {
     const status = await Bun.file(`/proc/${proc.pid}/status`).text().catch(() => '')
-    const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0)
-    peak = Math.max(peak, kb / 1024)
+    peak = Math.max(peak, Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024)
   }, 200)
   return {
     url,
-    proc,
     peakRssMb: () => peak,
     stop: async () => {
       clearInterval(sample)
@@ -58,93 +62,165 @@ async function start(cmd: string[], env: Record<string, string>): Promise<Proc> 
   }
 }
 
-interface WrkResult {
+interface Load {
   rps: number
   p50: number
   p99: number
-  non2xx: number
+  errors: number
 }
 
-function ms(value: string, unit: string): number {
-  const n = Number(value)
-  return unit === 'us' ? n / 1000 : unit === 's' ? n * 1000 : unit === 'm' ? n * 60_000 : n
-}
+const ms = (value: string, unit: string) => Number(value) * ({ us: 0.001, ms: 1, s: 1000, m: 60_000 } as Record<string, number>)[unit]!
 
-async function wrk(url: string, opts: { method?: string; body?: string; apiKey?: string; connections?: number }): Promise<WrkResult> {
-  const lua = join(tmpdir(), `aisle-wrk-${Date.now()}.lua`)
+/** Saturation with wrk: `paths` are requested at random, each with the same body. */
+async function wrk(base: string, paths: string[], opts: { body?: string; apiKey?: string; connections?: number }): Promise<Load> {
+  const lua = join(scratch, `wrk-${Date.now()}.lua`)
   await Bun.write(
     lua,
     [
-      `wrk.method = "${opts.method ?? 'GET'}"`,
+      `local paths = { ${paths.map((p) => JSON.stringify(p)).join(', ')} }`,
+      `wrk.method = "${opts.body ? 'POST' : 'GET'}"`,
       opts.body ? `wrk.body = [==[${opts.body}]==]` : '',
       `wrk.headers["Content-Type"] = "application/json"`,
       opts.apiKey ? `wrk.headers["X-API-KEY"] = "${opts.apiKey}"` : '',
+      `request = function() return wrk.format(nil, paths[math.random(#paths)]) end`,
     ].join('\n'),
   )
-  const c = opts.connections ?? connections
-  const out = await Bun.$`wrk -t2 -c${c} -d${seconds}s --latency -s ${lua} ${url}`.quiet().text()
-  rmSync(lua)
-  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0)
+  const out = await Bun.$`${wrkBin!} -t2 -c${opts.connections ?? connections} -d${seconds}s --latency -s ${lua} ${base}`.quiet().text()
   const pct = (p: string) => {
     const m = new RegExp(`\\s${p}%\\s+([\\d.]+)(us|ms|s|m)`).exec(out)
     return m ? ms(m[1]!, m[2]!) : NaN
   }
-  const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0)
-  return { rps, p50: pct('50'), p99: pct('99'), non2xx }
+  return { rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0), p50: pct('50'), p99: pct('99'), errors: Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0) }
+}
+
+/** Latency at a fixed rate with vegeta. */
+async function vegeta(base: string, paths: string[], rate: number, opts: { body?: string; apiKey?: string }): Promise<Load | null> {
+  if (!vegetaBin) return null
+  const bodyFile = join(scratch, 'body.json')
+  if (opts.body) await Bun.write(bodyFile, opts.body)
+  const targets = join(scratch, `targets-${Date.now()}.txt`)
+  await Bun.write(targets, paths.map((p) => `${opts.body ? 'POST' : 'GET'} ${base}${p}`).join('\n\n') + '\n')
+  const headers = ['-header', 'Content-Type: application/json', ...(opts.apiKey ? ['-header', `X-API-KEY: ${opts.apiKey}`] : [])]
+  const attack = Bun.spawn([vegetaBin, 'attack', `-rate=${rate}`, `-duration=${seconds}s`, `-targets=${targets}`, ...(opts.body ? [`-body=${bodyFile}`] : []), ...headers], { stdout: 'pipe' })
+  const report = Bun.spawn([vegetaBin, 'report', '-type=json'], { stdin: attack.stdout, stdout: 'pipe' })
+  const json = JSON.parse(await new Response(report.stdout).text()) as { latencies: Record<string, number>; throughput: number; requests: number; status_codes: Record<string, number> }
+  const ok = Object.entries(json.status_codes).filter(([code]) => code.startsWith('2')).reduce((n, [, c]) => n + c, 0)
+  return { rps: json.throughput, p50: json.latencies['50th']! / 1e6, p99: json.latencies['99th']! / 1e6, errors: json.requests - ok }
+}
+
+const rows: string[][] = []
+const results: Record<string, unknown> = { seconds, connections, at: new Date().toISOString() }
+function record(name: string, load: Load | null, note = '') {
+  results[name] = load
+  if (load) rows.push([name, load.rps.toFixed(0), load.p50.toFixed(2), load.p99.toFixed(2), String(load.errors), note])
 }
 
 const event = (n: number) => ({ type: 'view', user: { id: `u${n % 1000}` }, item: { id: `i${n % 500}`, attributes: { category: `c${n % 20}` } } })
 const single = JSON.stringify(event(1))
 const batch = JSON.stringify(Array.from({ length: 1000 }, (_, n) => event(n)))
 
-const results: Record<string, unknown> = { seconds, connections, at: new Date().toISOString() }
-const rows: string[][] = []
-const fmt = (r: WrkResult) => [r.rps.toFixed(0), r.p50.toFixed(2), r.p99.toFixed(2), String(r.non2xx)]
+async function register(url: string): Promise<string> {
+  const res = await fetch(`${url}/webshops/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: `bench-${Date.now()}@example.com`, name: 'Bench', password: 'long enough' }) })
+  return ((await res.json()) as { apiKey: string }).apiKey
+}
 
-// Ceilings.
-for (const [name, script] of [['bare Bun.serve (parse JSON, 202)', 'bench/ceilings/bare.ts'], ['Elysia validate-only', 'bench/ceilings/elysia.ts']] as const) {
-  const p = await start(['bun', script], {})
-  const r = await wrk(`${p.url}/events`, { method: 'POST', body: single })
-  results[name] = r
-  rows.push([`ceiling: ${name}`, ...fmt(r), ''])
+async function storedEvents(url: string, apiKey: string): Promise<number> {
+  return ((await (await fetch(`${url}/webshops`, { headers: { 'x-api-key': apiKey } })).json()) as { totals: { events: number } }).totals.events
+}
+
+// 1. Ceilings.
+for (const [name, script] of [['ceiling: bare Bun.serve, parse JSON, 202', 'bench/ceilings/bare.ts'], ['ceiling: Elysia, validate only', 'bench/ceilings/elysia.ts']] as const) {
+  const p = await start(['bun', script], {}, false)
+  await Bun.sleep(500)
+  record(`${name} (wrk, ${connections} conns)`, await wrk(p.url, ['/events'], { body: single }))
+  record(`${name} (vegeta, 5,000/s)`, await vegeta(p.url, ['/events'], 5000, { body: single }))
   await p.stop()
 }
 
-async function aisle(mode: string, env: Record<string, string>) {
-  const data = mkdtempSync(join(tmpdir(), 'aisle-bench-'))
-  const p = await start(['bun', 'server/dev.ts'], { DATA_DIR: data, ...env })
+// 2. Ingest, per mode.
+async function ingest(mode: string, cmds: string[][], env: Record<string, string>) {
+  const procs: Proc[] = []
+  for (const [n, cmd] of cmds.entries()) procs.push(await start(cmd, env, n === 0))
+  const api = procs[0]!
   try {
-    const reg = await (await fetch(`${p.url}/webshops/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: `bench-${Date.now()}@example.com`, name: 'Bench', password: 'long enough' }) })).json() as { apiKey: string }
-    const apiKey = reg.apiKey
-    const one = await wrk(`${p.url}/events/`, { method: 'POST', body: single, apiKey })
-    rows.push([`${mode}: POST /events/ single event`, ...fmt(one), ''])
-    const many = await wrk(`${p.url}/events/`, { method: 'POST', body: batch, apiKey, connections: 8 })
-    rows.push([`${mode}: POST /events/ 1,000 events`, ...fmt(many), `${(many.rps * 1000).toFixed(0)} events/s`])
-    // End to end: until every accepted event is readable.
+    const apiKey = await register(api.url)
+    record(`${mode}: POST /events/, 1 event (wrk, ${connections} conns)`, await wrk(api.url, ['/events/'], { body: single, apiKey }))
+    record(`${mode}: POST /events/, 1 event (vegeta, 5,000/s)`, await vegeta(api.url, ['/events/'], 5000, { body: single, apiKey }))
+    const many = await wrk(api.url, ['/events/'], { body: batch, apiKey, connections: 8 })
+    record(`${mode}: POST /events/, 1,000 events (wrk, 8 conns)`, many, `${(many.rps * 1000).toFixed(0)} events/s accepted`)
     const started = performance.now()
-    const totalAccepted = Math.round(one.rps * seconds) + Math.round(many.rps * seconds) * 1000
     let stored = 0
-    for (;;) {
-      const shop = await (await fetch(`${p.url}/webshops`, { headers: { 'x-api-key': apiKey } })).json() as { totals: { events: number } }
-      stored = shop.totals.events
-      if (stored >= totalAccepted * 0.999 || performance.now() - started > 120_000) break
-      await Bun.sleep(250)
+    for (let last = -1; stored !== last && performance.now() - started < 120_000; ) {
+      last = stored
+      await Bun.sleep(1000)
+      stored = await storedEvents(api.url, apiKey)
     }
-    const drainSeconds = (performance.now() - started) / 1000
-    const rec = await wrk(`${p.url}/recommend/u1/`, { apiKey, connections: 16 })
-    rows.push([`${mode}: GET /recommend/ (no model: popular)`, ...fmt(rec), ''])
-    results[mode] = { single: one, batch: many, stored, drainSecondsAfterLoad: drainSeconds, recommend: rec, peakRssMb: p.peakRssMb() }
-    rows.push([`${mode}: stored ${stored} events; drained ${drainSeconds.toFixed(1)} s after load; peak RSS ${p.peakRssMb().toFixed(0)} MB`, '', '', '', '', ''])
+    rows.push([`${mode}: ${stored} events stored; peak RSS ${procs.map((p) => p.peakRssMb().toFixed(0)).join(' + ')} MB`, '', '', '', '', ''])
+    results[`${mode}: stored`] = { stored, peakRssMb: procs.map((p) => p.peakRssMb()) }
   } finally {
-    await p.stop()
-    rmSync(data, { recursive: true, force: true })
+    for (const p of procs) await p.stop()
   }
 }
 
-await aisle('embedded', { MONGODB_URL: '', AMQP_URL: '' })
+const embeddedEnv = (dir: string) => ({ MONGODB_URL: '', AMQP_URL: '', DATA_DIR: dir })
+await ingest('embedded', [['bun', 'server/dev.ts']], embeddedEnv(mkdtempSync(join(scratch, 'data-'))))
+if (process.env.MONGODB_URL && process.env.AMQP_URL) {
+  const topology = `bench_${Date.now().toString(36)}`
+  await ingest('RabbitMQ + FerretDB', [['bun', 'server/index.ts'], ['bun', 'worker/index.ts']], {
+    DATA_DIR: scratch,
+    MONGODB_DB: topology,
+    EVENTS_EXCHANGE: `${topology}.events`,
+    EVENTS_QUEUE: `${topology}.webshop_events`,
+    TRAIN_QUEUE: `${topology}.train`,
+    MODELS_EXCHANGE: `${topology}.models`,
+  })
+}
 
-console.log(`\nwrk, ${seconds} s per figure, ${connections} connections unless noted (batch: 8, recommend: 16)\n`)
-console.log('| what | req/s | p50 ms | p99 ms | non-2xx | note |')
+// 3. End to end with a real shop, then serving with its trained model (embedded).
+{
+  const split = timeSplit(loadOnlineRetail(), Date.parse('2011-11-09T00:00:00Z'))
+  const p = await start(['bun', 'server/dev.ts'], embeddedEnv(mkdtempSync(join(scratch, 'data-'))))
+  try {
+    const apiKey = await register(p.url)
+    const headers = { 'content-type': 'application/json', 'x-api-key': apiKey }
+    const events = split.train.map((e, n) => ({ eventId: `line-${n}`, type: 'purchase', timestamp: new Date(e.timestamp).toISOString(), user: { id: e.userId }, item: { id: e.itemId } }))
+    const started = performance.now()
+    const bodies: string[] = []
+    for (let i = 0; i < events.length; i += 1000) bodies.push(JSON.stringify(events.slice(i, i + 1000)))
+    let next = 0
+    // Four concurrent senders, as a shop's backend with a few workers would send.
+    await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        while (next < bodies.length) {
+          const body = bodies[next++]!
+          const res = await fetch(`${p.url}/events/`, { method: 'POST', headers, body })
+          if (res.status !== 202) throw new Error(`POST /events/ answered ${res.status}`)
+        }
+      }),
+    )
+    while ((await storedEvents(p.url, apiKey)) < events.length) await Bun.sleep(50)
+    const e2e = events.length / ((performance.now() - started) / 1000)
+    rows.push([`embedded: end to end, ${events.length} OR-T events from first POST until all readable`, '', '', '', '', `${e2e.toFixed(0)} events/s`])
+    results['embedded: end to end events/s'] = e2e
+
+    const job = (await (await fetch(`${p.url}/train/`, { method: 'POST', headers })).json()) as { jobId: string }
+    for (let status = ''; status !== 'done'; await Bun.sleep(500)) {
+      status = ((await (await fetch(`${p.url}/train/${job.jobId}`, { headers })).json()) as { status: string }).status
+      if (status === 'failed') throw new Error('training failed')
+    }
+    const model = ((await (await fetch(`${p.url}/models/latest`, { headers })).json()) as { algorithm: string }).algorithm
+    const users = [...split.test.keys()].slice(0, 1000).map((u) => `/recommend/${encodeURIComponent(u)}/`)
+    record(`embedded: GET /recommend/, ${model} model, 1,000 users (wrk, 16 conns)`, await wrk(p.url, users, { apiKey, connections: 16 }))
+    record(`embedded: GET /recommend/, ${model} model (vegeta, 2,000/s)`, await vegeta(p.url, users, 2000, { apiKey }))
+    rows.push([`embedded with the OR-T model: peak RSS ${p.peakRssMb().toFixed(0)} MB`, '', '', '', '', ''])
+  } finally {
+    await p.stop()
+  }
+}
+
+console.log(`\n${seconds} s per figure\n`)
+console.log('| what | req/s | p50 ms | p99 ms | failed | note |')
 console.log('|---|---|---|---|---|---|')
 for (const r of rows) console.log(`| ${r.join(' | ')} |`)
 await Bun.write(join(root, `bench/results/bench-${Date.now()}.json`), JSON.stringify(results, null, 2))
+rmSync(scratch, { recursive: true, force: true })

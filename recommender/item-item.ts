@@ -16,11 +16,26 @@ import { fillFrom, topK } from './topk'
 const RECENCY_BONUS = 0.3
 const RECENCY_MS = 90 * 86_400_000
 
+/** acc[j] += w × sim for item i's links (the hot loop of a request), marking what it touches. */
+function accumulate(links: Int32Array, sims: Float32Array, start: number, k: number, w: number, acc: Float64Array, mark: Uint8Array, touched: number[]): void {
+  for (let p = start, end = start + k; p < end; p++) {
+    const j = links[p]!
+    if (j < 0) return
+    if (mark[j] === 0) {
+      mark[j] = 1
+      touched.push(j)
+    }
+    acc[j] = acc[j]! + w * sims[p]!
+  }
+}
+
 /** How much one item in a user's history counts: a tenth purchase says less than the first. */
 export const interest = (weight: number) => Math.log1p(Math.max(0, weight))
 
 export class ItemItemModel implements TrainedModel {
   private readonly index: Map<string, number>
+  private scratch: Float64Array | null = null
+  private marks: Uint8Array | null = null
 
   constructor(
     readonly algorithm: string,
@@ -38,37 +53,67 @@ export class ItemItemModel implements TrainedModel {
   }
 
   recommend(history: History, options: RecommendOptions): ScoredItem[] {
-    const scores = new Map<number, number>()
-    for (const [itemId, { weight }] of history) {
+    // Scores accumulate in a dense scratch array (reused: requests run one at a time on this
+    // thread), with the touched items listed so that only they are read and reset.
+    const n = this.items.length
+    const acc = (this.scratch ??= new Float64Array(n))
+    const mark = (this.marks ??= new Uint8Array(n))
+    const touched: number[] = []
+    let topOwn = 0
+    let newest = 0
+    for (const [itemId, { weight, lastSeen }] of history) {
+      topOwn = Math.max(topOwn, interest(weight))
+      newest = Math.max(newest, lastSeen)
       const i = this.index.get(itemId)
       if (i === undefined || weight <= 0) continue
-      const w = this.binary ? 1 : interest(weight)
-      for (let n = i * this.k, end = n + this.k; n < end; n++) {
-        const j = this.neighbours[n]!
-        if (j < 0) break
-        scores.set(j, (scores.get(j) ?? 0) + w * this.sims[n]!)
-      }
+      accumulate(this.neighbours, this.sims, i * this.k, this.k, this.binary ? 1 : interest(weight), acc, mark, touched)
     }
     // Both parts scaled to at most 1 (plus the recency bonus) before they are added.
     let topScore = 0
-    for (const v of scores.values()) topScore = Math.max(topScore, v)
-    let topOwn = 0
-    let newest = 0
-    for (const { weight, lastSeen } of history.values()) {
-      topOwn = Math.max(topOwn, interest(weight))
-      newest = Math.max(newest, lastSeen)
-    }
-    if (topScore > 0) for (const [j, v] of scores) scores.set(j, v / topScore)
+    for (let t = 0; t < touched.length; t++) topScore = Math.max(topScore, acc[touched[t]!]!)
+    const scale = topScore > 0 ? 1 / topScore : 1
+    for (let t = 0; t < touched.length; t++) acc[touched[t]!]! *= scale
     if (topOwn > 0) {
       for (const [itemId, { weight, lastSeen }] of history) {
         const j = this.index.get(itemId)
         if (j === undefined || weight <= 0 || options.exclude.has(itemId)) continue
         const recency = RECENCY_BONUS * Math.exp(-(newest - lastSeen) / RECENCY_MS)
-        scores.set(j, (scores.get(j) ?? 0) + this.repeatWeight * (interest(weight) / topOwn + recency))
+        if (mark[j] === 0) {
+          mark[j] = 1
+          touched.push(j)
+        }
+        acc[j]! += this.repeatWeight * (interest(weight) / topOwn + recency)
       }
     }
-    const ranked = topK(scores, options.limit, this.items, options.exclude)
+    const ranked = this.best(touched, acc, mark, options)
+    if (ranked.length >= options.limit) return ranked
     return fillFrom(ranked, this.popular.recommend(history, { limit: options.limit + history.size, exclude: options.exclude }).map((p) => ({ ...p, score: 0 })), options.limit, options.exclude)
+  }
+
+  /** The `limit` best touched items, highest score first (ties by index); resets the scratch. */
+  private best(touched: number[], acc: Float64Array, mark: Uint8Array, { limit, exclude }: RecommendOptions): ScoredItem[] {
+    const idx = new Int32Array(limit)
+    const score = new Float64Array(limit)
+    let size = 0
+    for (let t = 0; t < touched.length; t++) {
+      const j = touched[t]!
+      const v = acc[j]!
+      acc[j] = 0
+      mark[j] = 0
+      if (size === limit && !(v > score[size - 1]! || (v === score[size - 1]! && j < idx[size - 1]!))) continue
+      if (exclude.has(this.items[j]!)) continue
+      let at = size < limit ? size++ : size - 1
+      while (at > 0 && (v > score[at - 1]! || (v === score[at - 1]! && j < idx[at - 1]!))) {
+        idx[at] = idx[at - 1]!
+        score[at] = score[at - 1]!
+        at--
+      }
+      idx[at] = j
+      score[at] = v
+    }
+    const out: ScoredItem[] = new Array(size)
+    for (let n = 0; n < size; n++) out[n] = { itemId: this.items[idx[n]!]!, score: score[n]! }
+    return out
   }
 
   similar(itemId: string, options: RecommendOptions): ScoredItem[] {

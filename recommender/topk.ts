@@ -1,11 +1,20 @@
 // Top-k selection over a scored candidate set, with a deterministic order for equal scores.
 import type { ScoredItem } from './interface'
 
+const before = (a: [number, number], b: [number, number]) => a[1] > b[1] || (a[1] === b[1] && a[0] < b[0])
+
+/** The best `k` candidates ([index, score]), highest first, ties by index; no sort of the rest. */
 export function topK(candidates: Iterable<[number, number]>, k: number, items: string[], exclude: ReadonlySet<string>): ScoredItem[] {
-  const out: [number, number][] = []
-  for (const [i, score] of candidates) if (!exclude.has(items[i]!)) out.push([i, score])
-  out.sort((a, b) => b[1] - a[1] || a[0] - b[0])
-  return out.slice(0, k).map(([i, score]) => ({ itemId: items[i]!, score }))
+  const best: [number, number][] = []
+  for (const c of candidates) {
+    if (best.length === k && !before(c, best[k - 1]!)) continue
+    if (exclude.has(items[c[0]]!)) continue
+    let at = best.length
+    while (at > 0 && before(c, best[at - 1]!)) at--
+    best.splice(at, 0, c)
+    if (best.length > k) best.pop()
+  }
+  return best.map(([i, score]) => ({ itemId: items[i]!, score }))
 }
 
 /** Appends items from `fallback` (already ranked) until `limit`, skipping excluded and present ones. */
