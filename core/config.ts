@@ -23,6 +23,7 @@ export const ConfigSchema = t.Object({
   WORKER_BATCH_SIZE: Int(1, 100_000, 500, 'Most events the worker writes in one bulk write'),
   WORKER_PREFETCH: Int(1, 10_000, 64, 'Unacknowledged event messages a worker holds'),
   WORKER_LINGER_MS: Int(0, 10_000, 20, 'How long the worker waits to fill a batch'),
+  PUBLISH_WINDOW_MS: Int(0, 100, 0, 'Group commit: how long the API gathers concurrent requests\' events into one bus message (0: one event-loop turn)'),
   GROUP_COMMIT_MS: Int(0, 100, 2, 'Embedded queue: least time between two group commits under load (an isolated request is committed at once)'),
   MAX_BODY_BYTES: Int(1024, 64 * 1024 * 1024, 4 * 1024 * 1024, 'Largest accepted request body'),
   AUTH_CACHE_MS: Int(0, 60_000, 1_000, 'How long a server trusts a checked API key; 0 checks the store on every request'),

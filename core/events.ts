@@ -1,12 +1,12 @@
 // The ingest path on the API side: complete each event (id, time), check its type against the
-// webshop's settings, and publish one message; resolving means the bus has made it durable.
-import type { Bus } from './bus/bus'
-import { encodeJson } from './bus/bus'
+// webshop's settings, and hand it to the group-commit publisher; resolving means the bus has
+// made it durable.
 import { unprocessable } from './errors'
-import type { AcceptedEvent, EventBatchMessage, EventInput } from './schemas'
+import type { EventPublisher } from './publisher'
+import type { AcceptedEvent, EventInput } from './schemas'
 import type { WebshopRecord } from './store/store'
 
-export async function acceptEvents(bus: Bus, webshop: WebshopRecord, input: EventInput | EventInput[], now = new Date()): Promise<number> {
+export async function acceptEvents(publisher: EventPublisher, webshop: WebshopRecord, input: EventInput | EventInput[], now = new Date()): Promise<number> {
   const events = Array.isArray(input) ? input : [input]
   const weights = webshop.settings.eventWeights
   const unknown = events.flatMap((e, index) => (e.type in weights ? [] : [{ index, type: e.type }]))
@@ -21,7 +21,6 @@ export async function acceptEvents(bus: Bus, webshop: WebshopRecord, input: Even
     user: e.user,
     item: e.item,
   }))
-  const message: EventBatchMessage = { webshopId: webshop.id, receivedAt, events: accepted }
-  await bus.publish('events', encodeJson(message))
+  await publisher.publish(webshop.id, receivedAt, accepted)
   return accepted.length
 }

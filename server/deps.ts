@@ -1,6 +1,7 @@
 import type { Bus } from '../core/bus/bus'
 import type { Config } from '../core/config'
 import type { Logger } from '../core/log'
+import type { EventPublisher } from '../core/publisher'
 import type { Store } from '../core/store/store'
 import type { ModelCache } from '../recommender/serving'
 import type { ApiKeyCache } from './auth'
@@ -9,6 +10,7 @@ import type { ApiKeyCache } from './auth'
 export interface AppDeps {
   store: Store
   bus: Bus
+  publisher: EventPublisher
   models: ModelCache
   keys: ApiKeyCache
   config: Config

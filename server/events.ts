@@ -7,7 +7,7 @@ import type { AppDeps } from './deps'
 export const eventRoutes = (deps: AppDeps) =>
   new Elysia({ prefix: '/events', tags: ['events'] })
     .use(auth(deps))
-    .post('/', async ({ webshop, body, status }) => status(202, { accepted: await acceptEvents(deps.bus, webshop, body) }), {
+    .post('/', async ({ webshop, body, status }) => status(202, { accepted: await acceptEvents(deps.publisher, webshop, body) }), {
       body: EventsBody,
       response: { 202: AcceptedResponse, 401: ErrorBody, 413: ErrorBody, 422: ErrorBody, 503: ErrorBody },
       detail: {

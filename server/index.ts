@@ -4,6 +4,7 @@ import type { Config } from '../core/config'
 import type { ModelUpdated } from '../core/jobs'
 import type { Logger } from '../core/log'
 import type { Ports } from '../core/ports'
+import { EventPublisher } from '../core/publisher'
 import { ModelCache } from '../recommender/serving'
 import { createApp } from './app'
 import { ApiKeyCache } from './auth'
@@ -20,7 +21,8 @@ export async function startServer({ store, bus }: Ports, config: Config, log: Lo
     }
   })
   const keys = new ApiKeyCache(store, config.AUTH_CACHE_MS)
-  const app = createApp({ store, bus, models, keys, config, log }).listen({ port: config.PORT, hostname: config.HOST })
+  const publisher = new EventPublisher(bus, { windowMs: config.PUBLISH_WINDOW_MS })
+  const app = createApp({ store, bus, publisher, models, keys, config, log }).listen({ port: config.PORT, hostname: config.HOST })
   const url = `http://${config.HOST === '0.0.0.0' ? 'localhost' : config.HOST}:${app.server!.port}`
   log.info('listening', { url, docs: `${url}/swagger` })
   return {
