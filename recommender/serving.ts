@@ -7,7 +7,8 @@ import { fillFrom } from './topk'
 
 /** How much of a user's history is read per request: the newest events. */
 export const HISTORY_LIMIT = 500
-const POPULAR_FALLBACK_TTL_MS = 60_000
+// Short: a new shop should see its first events reflected within seconds.
+const POPULAR_FALLBACK_TTL_MS = 5_000
 
 interface Loaded {
   version: number
@@ -18,7 +19,7 @@ interface Loaded {
 export class ModelCache {
   private readonly models = new Map<string, Loaded>()
   private readonly loading = new Map<string, Promise<Loaded | null>>()
-  private readonly fallback = new Map<string, { at: number; items: ScoredItem[] }>()
+  private readonly fallback = new Map<string, { at: number; items: ScoredItem[]; complete: boolean }>()
 
   constructor(
     private readonly store: Store,
@@ -68,11 +69,13 @@ export class ModelCache {
   /** Popular items straight from the events, for a shop with no model yet; cached briefly. */
   async popularFallback(webshopId: string, limit: number): Promise<ScoredItem[]> {
     const hit = this.fallback.get(webshopId)
-    if (hit && Date.now() - hit.at < POPULAR_FALLBACK_TTL_MS && hit.items.length >= limit) return hit.items
-    const rows = await this.store.popularItems(webshopId, new Date(0), Math.max(limit, 100))
+    // A cached list serves if it is long enough, or if it already holds every item the shop has.
+    if (hit && Date.now() - hit.at < POPULAR_FALLBACK_TTL_MS && (hit.items.length >= limit || hit.complete)) return hit.items
+    const wanted = Math.max(limit, 100)
+    const rows = await this.store.popularItems(webshopId, new Date(0), wanted)
     const top = rows[0]?.count ?? 1
     const items = rows.map((r) => ({ itemId: r.itemId, score: r.count / top }))
-    this.fallback.set(webshopId, { at: Date.now(), items })
+    this.fallback.set(webshopId, { at: Date.now(), items, complete: rows.length < wanted })
     return items
   }
 }

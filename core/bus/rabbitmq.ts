@@ -197,10 +197,10 @@ export class RabbitBus implements Bus {
       // Not now: back to the queue for another try. The handler retries transient failures itself,
       // so this is shutdown or a lost connection, where the broker requeues anyway.
       this.log.warn('batch not handled; requeueing', { err, queue: spec.queue })
-      settle(channel, () => batch.forEach((m) => channel.nack(m, false, true)))
+      settle(() => batch.forEach((m) => channel.nack(m, false, true)))
       return
     }
-    settle(channel, () =>
+    settle(() =>
       batch.forEach((m, i) => {
         if (outcomes[i] === 'dead') channel.nack(m, false, false)
         else channel.ack(m)
@@ -213,7 +213,7 @@ export class RabbitBus implements Bus {
  * Acks and nacks on a channel that may have closed meanwhile. Its deliveries then went back to
  * the queue with the channel, and an ack on another channel is impossible: nothing to do.
  */
-function settle(channel: Channel, acknowledge: () => void): void {
+function settle(acknowledge: () => void): void {
   try {
     acknowledge()
   } catch (err) {

@@ -57,7 +57,7 @@ for (const mode of modes) {
       const crashingStore: Store = Object.create(store, {
         writeBatch: {
           value: async (...args: Parameters<Store['writeBatch']>) => {
-            const n = await store.writeBatch(...args)
+            await store.writeBatch(...args)
             writes++
             await doomed.close()
             throw new Error('worker crashed before ack')
