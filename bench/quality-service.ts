@@ -45,10 +45,15 @@ try {
   started = performance.now()
   const job = (await (await fetch(`${url}/train/`, { method: 'POST', headers })).json()) as { jobId: string }
   let status = ''
+  let slowest = 0
   while (status !== 'done' && status !== 'failed') {
-    await Bun.sleep(500)
+    await Bun.sleep(100)
+    // The API must keep answering while the model is fitted.
+    const asked = performance.now()
     status = ((await (await fetch(`${url}/train/${job.jobId}`, { headers })).json()) as { status: string }).status
+    slowest = Math.max(slowest, performance.now() - asked)
   }
+  console.log(`slowest API answer while training: ${slowest.toFixed(1)} ms`)
   const model = (await (await fetch(`${url}/models/latest`, { headers })).json()) as { algorithm: string; metrics: { selection: { candidates: { algorithm: string; ndcgAll: number; ndcgNew: number; trainSeconds: number }[] } } }
   console.log(`training ${status} in ${((performance.now() - started) / 1000).toFixed(1)} s; chose ${model.algorithm}`)
   for (const c of model.metrics.selection.candidates) console.log(`  holdout ${c.algorithm}: all ${c.ndcgAll.toFixed(4)}, new ${c.ndcgNew.toFixed(4)}, ${c.trainSeconds.toFixed(2)} s`)

@@ -31,7 +31,7 @@ export async function openPorts(config: Config, log: Logger): Promise<Ports> {
         },
         log,
       )
-    : new LocalBus(sqlite!, { groupCommitMs: config.GROUP_COMMIT_MS })
+    : new LocalBus(sqlite!, { groupCommitMs: config.GROUP_COMMIT_MS, onError: (err) => log.warn('embedded queue: consuming paused after an error', { err }) })
   await store.init()
   await bus.init()
   const where = sqlite ? `${config.DATA_DIR}/aisle.sqlite` : ''

@@ -1,9 +1,9 @@
-// Fits a webshop's model from everything the store holds for it: choose the algorithm on a
-// holdout of the shop's own data (selection.ts), then refit the winner on all of it.
+// Fits a webshop's model from everything the store holds for it: the interactions are read here,
+// the algorithm is chosen and fitted on a thread of its own (train-thread.ts).
 import type { Store } from '../core/store/store'
-import { datasetFrom, type RawInteraction } from './dataset'
-import { DEFAULT_ALGORITHM, getRecommender, registry } from './registry'
-import { selectAlgorithm, type Selection } from './selection'
+import type { RawInteraction } from './dataset'
+import type { FitReply } from './train-thread'
+import type { Selection } from './selection'
 
 export interface TrainedArtifact {
   algorithm: string
@@ -25,6 +25,20 @@ export async function loadInteractions(store: Store, webshopId: string, weights:
   return out
 }
 
+function fitOnThread(interactions: RawInteraction[], onProgress: (stage: string) => void): Promise<Extract<FitReply, { type: 'done' }>> {
+  const thread = new Worker(new URL('./train-thread.ts', import.meta.url).href)
+  return new Promise<Extract<FitReply, { type: 'done' }>>((resolve, reject) => {
+    thread.onmessage = (event: MessageEvent<FitReply>) => {
+      const reply = event.data
+      if (reply.type === 'progress') onProgress(reply.stage)
+      else if (reply.type === 'done') resolve(reply)
+      else reject(new Error(reply.message))
+    }
+    thread.onerror = (event) => reject(new Error(event.message))
+    thread.postMessage({ interactions })
+  }).finally(() => thread.terminate())
+}
+
 export async function trainWebshop(
   store: Store,
   webshopId: string,
@@ -34,22 +48,22 @@ export async function trainWebshop(
   const started = performance.now()
   await onProgress('loading interactions')
   const interactions = await loadInteractions(store, webshopId, weights)
-  const selection = await selectAlgorithm(interactions, [...registry.values()], DEFAULT_ALGORITHM, onProgress)
-  await onProgress(`fitting ${selection.chosen} on all interactions`)
-  const data = datasetFrom(interactions)
-  const algorithm = getRecommender(selection.chosen)
-  const params = { ...algorithm.defaultParams }
-  const artifact = algorithm.train(data, params).serialize()
+  // Progress updates are written in order, one at a time, while the thread works.
+  let writes = Promise.resolve()
+  const fitted = await fitOnThread(interactions, (stage) => {
+    writes = writes.then(() => onProgress(stage)).catch(() => {})
+  })
+  await writes
   return {
-    algorithm: algorithm.name,
-    params,
+    algorithm: fitted.algorithm,
+    params: fitted.params,
     metrics: {
-      users: data.users.length,
-      items: data.items.length,
+      users: fitted.users,
+      items: fitted.items,
       interactions: interactions.length,
       trainSeconds: (performance.now() - started) / 1000,
-      selection,
+      selection: fitted.selection,
     },
-    artifact,
+    artifact: fitted.artifact,
   }
 }

@@ -42,6 +42,8 @@ export interface LocalBusOptions {
    * committed at once.
    */
   groupCommitMs?: number
+  /** Told about failures of the consuming loop, which then pauses and goes on. */
+  onError?: (err: unknown) => void
 }
 
 interface Row {
@@ -66,6 +68,7 @@ export class LocalBus implements Bus {
   private commitScheduled = false
   private lastCommitAt = 0
   private readonly groupCommitMs: number
+  private readonly onError: (err: unknown) => void
   private readonly leaseMs: number
   private readonly pollMs: number
   private readonly maxAttempts: number
@@ -79,6 +82,7 @@ export class LocalBus implements Bus {
     this.pollMs = options.pollMs ?? 200
     this.maxAttempts = options.maxAttempts ?? 20
     this.groupCommitMs = options.groupCommitMs ?? 0
+    this.onError = options.onError ?? (() => {})
     this.signals.setMaxListeners(0)
   }
 
@@ -145,16 +149,24 @@ export class LocalBus implements Bus {
 
     const loop = async () => {
       while (!stopping && !this.closed) {
-        const rows = this.claim(queue, options.batchSize)
-        if (rows.length === 0) {
-          await sleep(this.pollMs)
-          continue
+        try {
+          const rows = this.claim(queue, options.batchSize)
+          if (rows.length === 0) {
+            await sleep(this.pollMs)
+            continue
+          }
+          if (rows.length < options.batchSize && options.lingerMs > 0) {
+            await sleep(options.lingerMs)
+            rows.push(...this.claim(queue, options.batchSize - rows.length))
+          }
+          await this.handle(queue, rows, handler)
+        } catch (err) {
+          // The file is busy or failing (another process holds the write lock too long, a full
+          // disk): what was claimed comes back when its lease ends. Pause, then go on.
+          if (this.closed || stopping) return
+          this.onError(err)
+          await sleep(1_000)
         }
-        if (rows.length < options.batchSize && options.lingerMs > 0) {
-          await sleep(options.lingerMs)
-          rows.push(...this.claim(queue, options.batchSize - rows.length))
-        }
-        await this.handle(queue, rows, handler)
       }
     }
     const running = loop()
