@@ -29,6 +29,27 @@ function accumulate(links: Int32Array, sims: Float32Array, start: number, k: num
   }
 }
 
+/**
+ * The user's own items that may be returned, each with how much the user wanted it (its
+ * interest over the strongest one, 0–1) plus the recency bonus. Customers re-buy.
+ */
+export function ownItemBoosts(history: History, index: Map<string, number>, exclude: ReadonlySet<string>): [number, number][] {
+  let topOwn = 0
+  let newest = 0
+  for (const { weight, lastSeen } of history.values()) {
+    topOwn = Math.max(topOwn, interest(weight))
+    newest = Math.max(newest, lastSeen)
+  }
+  const out: [number, number][] = []
+  if (topOwn === 0) return out
+  for (const [itemId, { weight, lastSeen }] of history) {
+    const j = index.get(itemId)
+    if (j === undefined || weight <= 0 || exclude.has(itemId)) continue
+    out.push([j, interest(weight) / topOwn + RECENCY_BONUS * Math.exp(-(newest - lastSeen) / RECENCY_MS)])
+  }
+  return out
+}
+
 /** How much one item in a user's history counts: a tenth purchase says less than the first. */
 export const interest = (weight: number) => Math.log1p(Math.max(0, weight))
 
@@ -59,11 +80,7 @@ export class ItemItemModel implements TrainedModel {
     const acc = (this.scratch ??= new Float64Array(n))
     const mark = (this.marks ??= new Uint8Array(n))
     const touched: number[] = []
-    let topOwn = 0
-    let newest = 0
-    for (const [itemId, { weight, lastSeen }] of history) {
-      topOwn = Math.max(topOwn, interest(weight))
-      newest = Math.max(newest, lastSeen)
+    for (const [itemId, { weight }] of history) {
       const i = this.index.get(itemId)
       if (i === undefined || weight <= 0) continue
       accumulate(this.neighbours, this.sims, i * this.k, this.k, this.binary ? 1 : interest(weight), acc, mark, touched)
@@ -73,17 +90,12 @@ export class ItemItemModel implements TrainedModel {
     for (let t = 0; t < touched.length; t++) topScore = Math.max(topScore, acc[touched[t]!]!)
     const scale = topScore > 0 ? 1 / topScore : 1
     for (let t = 0; t < touched.length; t++) acc[touched[t]!]! *= scale
-    if (topOwn > 0) {
-      for (const [itemId, { weight, lastSeen }] of history) {
-        const j = this.index.get(itemId)
-        if (j === undefined || weight <= 0 || options.exclude.has(itemId)) continue
-        const recency = RECENCY_BONUS * Math.exp(-(newest - lastSeen) / RECENCY_MS)
-        if (mark[j] === 0) {
-          mark[j] = 1
-          touched.push(j)
-        }
-        acc[j]! += this.repeatWeight * (interest(weight) / topOwn + recency)
+    for (const [j, boost] of ownItemBoosts(history, this.index, options.exclude)) {
+      if (mark[j] === 0) {
+        mark[j] = 1
+        touched.push(j)
       }
+      acc[j]! += this.repeatWeight * boost
     }
     const ranked = this.best(touched, acc, mark, options)
     if (ranked.length >= options.limit) return ranked

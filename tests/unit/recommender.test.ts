@@ -1,6 +1,7 @@
 import { expect, test } from 'bun:test'
 import { decodeModel, encodeModel } from '../../recommender/codec'
 import { Ease, easeWeights } from '../../recommender/ease'
+import { Ials } from '../../recommender/ials'
 import { invertSpdInPlace, multiply } from '../../recommender/linalg'
 import { datasetFrom, type RawInteraction } from '../../recommender/dataset'
 import type { RecommenderInterface } from '../../recommender/interface'
@@ -162,4 +163,16 @@ test('EASE recommends within the taste cluster', () => {
   expect(model.recommend(history, { limit: 2, exclude: new Set(['b1', 'b2']) }).map((r) => r.itemId).sort()).toEqual(['b3', 'b4'])
   const copy = Ease.deserialize(model.serialize())
   expect(copy.recommend(history, { limit: 3, exclude: none })).toEqual(model.recommend(history, { limit: 3, exclude: none }))
+})
+
+test('iALS recommends within the taste cluster, deterministically, and survives serialisation', () => {
+  const params = { ...Ials.defaultParams, factors: 8, iterations: 10, lambda: 0.1, alpha: 1 }
+  const model = Ials.train(datasetFrom(clusters()), params)
+  const history = new Map([['a1', { weight: 8, lastSeen: 0 }], ['a2', { weight: 8, lastSeen: 0 }]])
+  const recs = model.recommend(history, { limit: 2, exclude: new Set(['a1', 'a2', 'x']) })
+  expect(recs.map((r) => r.itemId).sort()).toEqual(['a3', 'a4'])
+  expect(Ials.train(datasetFrom(clusters()), params).recommend(history, { limit: 5, exclude: none })).toEqual(model.recommend(history, { limit: 5, exclude: none }))
+  const copy = Ials.deserialize(model.serialize())
+  expect(copy.recommend(history, { limit: 5, exclude: none })).toEqual(model.recommend(history, { limit: 5, exclude: none }))
+  expect(model.similar('b1', { limit: 3, exclude: none }).map((r) => r.itemId).sort()).toEqual(['b2', 'b3', 'b4'])
 })
