@@ -6,7 +6,7 @@ import { getRecommender } from './registry'
 import { fillFrom } from './topk'
 
 /** How much of a user's history is read per request: the newest events. */
-export const HISTORY_LIMIT = 500
+export const HISTORY_LIMIT = 1000
 // Short: a new shop should see its first events reflected within seconds.
 const POPULAR_FALLBACK_TTL_MS = 5_000
 
