@@ -1,12 +1,13 @@
 // Every algorithm a webshop can be served by. A new algorithm implements RecommenderInterface
 // and is listed here; nothing else changes.
 import { Ease } from './ease'
+import { Hybrid } from './hybrid'
 import { Ials } from './ials'
 import type { RecommenderInterface } from './interface'
 import { ItemKnn } from './itemknn'
 import { MostPopular, Trending } from './popular'
 
-const ALGORITHMS: RecommenderInterface<any>[] = [MostPopular, Trending, ItemKnn, Ease, Ials]
+const ALGORITHMS: RecommenderInterface<any>[] = [MostPopular, Trending, ItemKnn, Ease, Ials, Hybrid]
 
 export const registry = new Map<string, RecommenderInterface<any>>(ALGORITHMS.map((a) => [a.name, a]))
 

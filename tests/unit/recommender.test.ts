@@ -1,6 +1,7 @@
 import { expect, test } from 'bun:test'
 import { decodeModel, encodeModel } from '../../recommender/codec'
 import { Ease, easeWeights } from '../../recommender/ease'
+import { Hybrid } from '../../recommender/hybrid'
 import { Ials } from '../../recommender/ials'
 import { invertSpdInPlace, multiply } from '../../recommender/linalg'
 import { datasetFrom, type RawInteraction } from '../../recommender/dataset'
@@ -175,4 +176,15 @@ test('iALS recommends within the taste cluster, deterministically, and survives 
   const copy = Ials.deserialize(model.serialize())
   expect(copy.recommend(history, { limit: 5, exclude: none })).toEqual(model.recommend(history, { limit: 5, exclude: none }))
   expect(model.similar('b1', { limit: 3, exclude: none }).map((r) => r.itemId).sort()).toEqual(['b2', 'b3', 'b4'])
+})
+
+test('the EASE + iALS blend ranks within the cluster and survives serialisation', () => {
+  const model = Hybrid.train(datasetFrom(clusters()), Hybrid.defaultParams)
+  const history = new Map([['b1', { weight: 8, lastSeen: 0 }], ['b2', { weight: 8, lastSeen: 0 }]])
+  const recs = model.recommend(history, { limit: 2, exclude: new Set(['b1', 'b2', 'x']) })
+  expect(recs.map((r) => r.itemId).sort()).toEqual(['b3', 'b4'])
+  expect(recs[0]!.score).toBeLessThanOrEqual(1)
+  const copy = Hybrid.deserialize(model.serialize())
+  expect(copy.algorithm).toBe('ease+ials')
+  expect(copy.recommend(history, { limit: 4, exclude: none })).toEqual(model.recommend(history, { limit: 4, exclude: none }))
 })
