@@ -9,7 +9,7 @@ import type { Dataset } from './dataset'
 import type { History, NewInteraction, RecommendOptions, RecommenderInterface, ScoredItem, TrainedModel } from './interface'
 import { interest, ownItemBoosts } from './item-item'
 import { PopularModel, popularityScores } from './popular'
-import { fillFrom, topK } from './topk'
+import { allIndices, fillFrom, topK, topKOf } from './topk'
 
 export interface IalsParams {
   factors: number
@@ -145,9 +145,7 @@ export class IalsModel implements TrainedModel {
       if (top > 0) for (let i = 0; i < n; i++) scores[i]! /= top
       for (const [i, boost] of ownItemBoosts(history, this.index, options.exclude)) scores[i]! += this.params.repeatWeight * boost
     }
-    const candidates: [number, number][] = []
-    if (idx.length > 0) for (let i = 0; i < n; i++) if (scores[i]! > 0) candidates.push([i, scores[i]!])
-    const ranked = topK(candidates, options.limit, this.items, options.exclude)
+    const ranked = idx.length > 0 ? topKOf(scores, allIndices(n), options.limit, this.items, options.exclude, 0) : []
     if (ranked.length >= options.limit) return ranked
     return fillFrom(ranked, this.popular.recommend(history, { limit: options.limit + history.size, exclude: options.exclude }).map((p) => ({ ...p, score: 0 })), options.limit, options.exclude)
   }

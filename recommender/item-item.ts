@@ -6,7 +6,7 @@
 import { decodeModel, encodeModel } from './codec'
 import type { History, NewInteraction, RecommendOptions, ScoredItem, TrainedModel } from './interface'
 import { PopularModel } from './popular'
-import { fillFrom, topK } from './topk'
+import { fillFrom, topK, topKOf } from './topk'
 
 /**
  * Among a user's own items, the recently taken count a little more: a bonus of 0.3 for an item
@@ -104,28 +104,12 @@ export class ItemItemModel implements TrainedModel {
 
   /** The `limit` best touched items, highest score first (ties by index); resets the scratch. */
   private best(touched: number[], acc: Float64Array, mark: Uint8Array, { limit, exclude }: RecommendOptions): ScoredItem[] {
-    const idx = new Int32Array(limit)
-    const score = new Float64Array(limit)
-    let size = 0
-    for (let t = 0; t < touched.length; t++) {
-      const j = touched[t]!
-      const v = acc[j]!
+    const ranked = topKOf(acc, touched, limit, this.items, exclude)
+    for (const j of touched) {
       acc[j] = 0
       mark[j] = 0
-      if (size === limit && !(v > score[size - 1]! || (v === score[size - 1]! && j < idx[size - 1]!))) continue
-      if (exclude.has(this.items[j]!)) continue
-      let at = size < limit ? size++ : size - 1
-      while (at > 0 && (v > score[at - 1]! || (v === score[at - 1]! && j < idx[at - 1]!))) {
-        idx[at] = idx[at - 1]!
-        score[at] = score[at - 1]!
-        at--
-      }
-      idx[at] = j
-      score[at] = v
     }
-    const out: ScoredItem[] = new Array(size)
-    for (let n = 0; n < size; n++) out[n] = { itemId: this.items[idx[n]!]!, score: score[n]! }
-    return out
+    return ranked
   }
 
   similar(itemId: string, options: RecommendOptions): ScoredItem[] {

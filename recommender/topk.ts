@@ -28,3 +28,46 @@ export function fillFrom(result: ScoredItem[], fallback: ScoredItem[], limit: nu
   }
   return result
 }
+
+/**
+ * The `limit` best of `candidates` (indices into `scores`), highest first, ties by index, in
+ * O(candidates · log limit) without allocating per candidate. Candidates scoring at or below
+ * `floor` are skipped.
+ */
+export function topKOf(scores: Float64Array, candidates: ArrayLike<number>, limit: number, items: string[], exclude: ReadonlySet<string>, floor = -Infinity): ScoredItem[] {
+  const idx = new Int32Array(limit)
+  const score = new Float64Array(limit)
+  let size = 0
+  const better = (v: number, j: number, at: number) => v > score[at]! || (v === score[at]! && j < idx[at]!)
+  for (let t = 0; t < candidates.length; t++) {
+    const j = candidates[t]!
+    const v = scores[j]!
+    if (v <= floor) continue
+    if (size === limit && !better(v, j, size - 1)) continue
+    if (exclude.has(items[j]!)) continue
+    // Binary search for the slot, then shift the tail by one.
+    let lo = 0
+    let hi = size
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1
+      if (better(v, j, mid)) hi = mid
+      else lo = mid + 1
+    }
+    const end = size < limit ? size++ : size - 1
+    idx.copyWithin(lo + 1, lo, end)
+    score.copyWithin(lo + 1, lo, end)
+    idx[lo] = j
+    score[lo] = v
+  }
+  const out: ScoredItem[] = new Array(size)
+  for (let n = 0; n < size; n++) out[n] = { itemId: items[idx[n]!]!, score: score[n]! }
+  return out
+}
+
+/** 0, 1, …, n − 1, shared per size: every item as a candidate. */
+const ranges = new Map<number, Int32Array>()
+export function allIndices(n: number): Int32Array {
+  let r = ranges.get(n)
+  if (!r) ranges.set(n, (r = Int32Array.from({ length: n }, (_, i) => i)))
+  return r
+}
