@@ -111,6 +111,7 @@ async function vegeta(base: string, paths: string[], rate: number, opts: { body?
 const rows: string[][] = []
 const results: Record<string, unknown> = { seconds, connections, at: new Date().toISOString() }
 function record(name: string, load: Load | null, note = '') {
+  console.error(`${name}: ${load ? `${load.rps.toFixed(0)} req/s, p99 ${load.p99.toFixed(2)} ms` : 'skipped'}`)
   results[name] = load
   if (load) rows.push([name, load.rps.toFixed(0), load.p50.toFixed(2), load.p99.toFixed(2), String(load.errors), note])
 }
@@ -208,6 +209,7 @@ if (process.env.MONGODB_URL && process.env.AMQP_URL) {
     )
     while ((await storedEvents(p.url, apiKey)) < events.length) await Bun.sleep(50)
     const e2e = events.length / ((performance.now() - started) / 1000)
+    console.error(`end to end: ${e2e.toFixed(0)} events/s; training…`)
     rows.push([`embedded: end to end, ${events.length} OR-T events from first POST until all readable`, '', '', '', '', `${e2e.toFixed(0)} events/s`])
     results['embedded: end to end events/s'] = e2e
 
