@@ -13,7 +13,13 @@ export interface Dataset {
   values: Float32Array
   /** Epoch ms of the latest interaction of each cell. */
   lastSeen: Float64Array
+  /** Per item: its positive event weights, each halved every TREND_HALF_LIFE_DAYS before the newest event in the data. */
+  trend: Float64Array
 }
+
+/** Half-life of an event in the trend score; 7 days won on OR-T against 14 and 30, and against a 30-day window. */
+export const TREND_HALF_LIFE_DAYS = 7
+const TREND_HALF_LIFE_MS = TREND_HALF_LIFE_DAYS * 86_400_000
 
 export interface RawInteraction {
   userId: string
@@ -28,6 +34,9 @@ export class DatasetBuilder {
   private readonly users: string[] = []
   private readonly items: string[] = []
   private readonly rows: Map<number, { w: number; t: number }>[] = []
+  // Per item, a decayed sum kept relative to the item's own newest event (no overflow, exact).
+  private readonly trendSum: number[] = []
+  private readonly trendAt: number[] = []
 
   add(userId: string, itemId: string, weight: number, timestamp: number): void {
     let u = this.userIndex.get(userId)
@@ -42,6 +51,15 @@ export class DatasetBuilder {
       i = this.items.length
       this.itemIndex.set(itemId, i)
       this.items.push(itemId)
+      this.trendSum.push(0)
+      this.trendAt.push(timestamp)
+    }
+    if (weight > 0) {
+      const at = this.trendAt[i]!
+      if (timestamp > at) {
+        this.trendSum[i] = this.trendSum[i]! * 0.5 ** ((timestamp - at) / TREND_HALF_LIFE_MS) + weight
+        this.trendAt[i] = timestamp
+      } else this.trendSum[i]! += weight * 0.5 ** ((at - timestamp) / TREND_HALF_LIFE_MS)
     }
     const row = this.rows[u]!
     const cell = row.get(i)
@@ -78,7 +96,9 @@ export class DatasetBuilder {
       }
       rowPtr[u + 1] = k
     })
-    return { users: this.users, items: this.items, itemIndex: this.itemIndex, rowPtr, colIdx, values, lastSeen }
+    const newest = this.trendAt.reduce((a, b) => Math.max(a, b), -Infinity)
+    const trend = Float64Array.from(this.trendSum, (sum, i) => sum * 0.5 ** ((newest - this.trendAt[i]!) / TREND_HALF_LIFE_MS))
+    return { users: this.users, items: this.items, itemIndex: this.itemIndex, rowPtr, colIdx, values, lastSeen, trend }
   }
 }
 

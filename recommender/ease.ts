@@ -7,7 +7,7 @@ import type { Dataset } from './dataset'
 import type { RecommenderInterface } from './interface'
 import { deserializeItemItem, ItemItemModel } from './item-item'
 import { invertSpdInPlace } from './linalg'
-import { PopularModel, popularityScores } from './popular'
+import { PopularModel } from './popular'
 
 export interface EaseParams {
   lambda: number
@@ -67,7 +67,7 @@ export function trainEase(data: Dataset, { lambda, maxItems, neighbours: k, repe
       sims[item * k + slot] = b[row + j]!
     })
   }
-  return new ItemItemModel('ease', data.items, k, neighbours, sims, new PopularModel('most_popular', data.items, popularityScores(data, 0)), repeatWeight, true)
+  return new ItemItemModel('ease', data.items, k, neighbours, sims, new PopularModel('trending', data.items, data.trend), repeatWeight, true)
 }
 
 export const Ease: RecommenderInterface<EaseParams> = {

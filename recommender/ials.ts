@@ -8,7 +8,7 @@ import { decodeModel, encodeModel } from './codec'
 import type { Dataset } from './dataset'
 import type { History, NewInteraction, RecommendOptions, RecommenderInterface, ScoredItem, TrainedModel } from './interface'
 import { interest, ownItemBoosts } from './item-item'
-import { PopularModel, popularityScores } from './popular'
+import { PopularModel } from './popular'
 import { allIndices, fillFrom, topK, topKOf } from './topk'
 
 export interface IalsParams {
@@ -223,7 +223,7 @@ export function trainIals(data: Dataset, params: IalsParams): IalsModel {
     halfStep(userF, nUsers, itemF, nItems, data.rowPtr, data.colIdx, conf)
     halfStep(itemF, nItems, userF, nUsers, colPtr, rowIdx, colConf)
   }
-  return new IalsModel(data.items, f, itemF, params, new PopularModel('most_popular', data.items, popularityScores(data, 0)))
+  return new IalsModel(data.items, f, itemF, params, new PopularModel('trending', data.items, data.trend))
 }
 
 export const Ials: RecommenderInterface<IalsParams> = {
@@ -236,6 +236,6 @@ export const Ials: RecommenderInterface<IalsParams> = {
     const { header, arrays } = decodeModel<{ items: string[]; f: number; params: IalsParams }>(bytes)
     const words = arrays.popular as Uint32Array
     const { header: ph, arrays: pa } = decodeModel<{ items: string[] }>(new Uint8Array(words.buffer, words.byteOffset, words.byteLength))
-    return new IalsModel(header.items, header.f, arrays.itemFactors as Float32Array, header.params, new PopularModel('most_popular', ph.items, pa.scores as Float64Array))
+    return new IalsModel(header.items, header.f, arrays.itemFactors as Float32Array, header.params, new PopularModel('trending', ph.items, pa.scores as Float64Array))
   },
 }

@@ -144,7 +144,7 @@ export function deserializeItemItem(bytes: Uint8Array): ItemItemModel {
     header.k,
     arrays.neighbours as Int32Array,
     arrays.sims as Float32Array,
-    new PopularModel('most_popular', ph.items, pa.scores as Float64Array),
+    new PopularModel('trending', ph.items, pa.scores as Float64Array),
     header.repeatWeight,
     header.binary,
   )

@@ -4,7 +4,7 @@
 import type { Dataset } from './dataset'
 import type { RecommenderInterface } from './interface'
 import { deserializeItemItem, interest, ItemItemModel } from './item-item'
-import { PopularModel, popularityScores } from './popular'
+import { PopularModel } from './popular'
 
 export interface ItemKnnParams {
   neighbours: number
@@ -70,7 +70,7 @@ export function trainItemKnn(data: Dataset, { neighbours: k, shrinkage, repeatWe
       sims[i * k + n] = candidates[n]![1]
     }
   }
-  return new ItemItemModel('item_knn', data.items, k, neighbours, sims, new PopularModel('most_popular', data.items, popularityScores(data, 0)), repeatWeight)
+  return new ItemItemModel('item_knn', data.items, k, neighbours, sims, new PopularModel('trending', data.items, data.trend), repeatWeight)
 }
 
 export const ItemKnn: RecommenderInterface<ItemKnnParams> = {

@@ -1,15 +1,10 @@
-// MostPopular, and Trending when given a half-life: each interaction counts its weight, decayed
-// by its age relative to the newest interaction in the data. The fallback for cold users.
+// MostPopular (every interaction counts its weight) and Trending (each event's weight halves every
+// week before the newest event in the data; dataset.ts). The fallback for cold users.
 import { decodeModel, encodeModel } from './codec'
 import type { Dataset } from './dataset'
 import type { History, NewInteraction, RecommendOptions, RecommenderInterface, ScoredItem, TrainedModel } from './interface'
 
-export interface PopularParams {
-  /** Days after which an interaction counts half; 0 means no decay. */
-  halfLifeDays: number
-}
-
-const DAY_MS = 86_400_000
+export type PopularParams = Record<string, never>
 
 export class PopularModel implements TrainedModel {
   private ranked: ScoredItem[] | null = null
@@ -64,23 +59,18 @@ export class PopularModel implements TrainedModel {
   }
 }
 
-export function popularityScores(data: Dataset, halfLifeDays: number): Float64Array {
+/** Summed positive weight per item. */
+export function popularityScores(data: Dataset): Float64Array {
   const scores = new Float64Array(data.items.length)
-  let newest = 0
-  for (const t of data.lastSeen) if (t > newest) newest = t
-  const lambda = halfLifeDays > 0 ? Math.LN2 / (halfLifeDays * DAY_MS) : 0
-  for (let k = 0; k < data.colIdx.length; k++) {
-    const decay = lambda > 0 ? Math.exp(-lambda * (newest - data.lastSeen[k]!)) : 1
-    scores[data.colIdx[k]!]! += data.values[k]! * decay
-  }
+  for (let k = 0; k < data.colIdx.length; k++) scores[data.colIdx[k]!]! += data.values[k]!
   return scores
 }
 
-function popularRecommender(name: string, defaultParams: PopularParams): RecommenderInterface<PopularParams> {
+function popularRecommender(name: string, scores: (data: Dataset) => Float64Array): RecommenderInterface<PopularParams> {
   return {
     name,
-    defaultParams,
-    train: (data, params) => new PopularModel(name, data.items, popularityScores(data, params.halfLifeDays)),
+    defaultParams: {},
+    train: (data) => new PopularModel(name, data.items, scores(data)),
     deserialize: (bytes) => {
       const { header, arrays } = decodeModel<{ items: string[] }>(bytes)
       return new PopularModel(name, header.items, arrays.scores as Float64Array)
@@ -88,5 +78,5 @@ function popularRecommender(name: string, defaultParams: PopularParams): Recomme
   }
 }
 
-export const MostPopular = popularRecommender('most_popular', { halfLifeDays: 0 })
-export const Trending = popularRecommender('trending', { halfLifeDays: 14 })
+export const MostPopular = popularRecommender('most_popular', popularityScores)
+export const Trending = popularRecommender('trending', (data) => data.trend)

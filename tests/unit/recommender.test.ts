@@ -4,7 +4,7 @@ import { Ease, easeWeights } from '../../recommender/ease'
 import { Hybrid } from '../../recommender/hybrid'
 import { Ials } from '../../recommender/ials'
 import { invertSpdInPlace, multiply } from '../../recommender/linalg'
-import { datasetFrom, type RawInteraction } from '../../recommender/dataset'
+import { datasetFrom, TREND_HALF_LIFE_DAYS, type RawInteraction } from '../../recommender/dataset'
 import type { RecommenderInterface } from '../../recommender/interface'
 import { ItemKnn } from '../../recommender/itemknn'
 import { MostPopular, Trending } from '../../recommender/popular'
@@ -72,11 +72,12 @@ test("where seen items are allowed, a user's own favourites come back first", ()
   expect(without.slice(0, 2).sort()).toEqual(['a3', 'a4'])
 })
 
-test('a cold user gets popular items from ItemKNN, the most popular first', () => {
+test('a cold user gets trending items from ItemKNN: the recently bought first', () => {
   const model = ItemKnn.train(datasetFrom(clusters()), ItemKnn.defaultParams)
   const recs = model.recommend(new Map(), { limit: 3, exclude: none })
   expect(recs).toHaveLength(3)
-  expect(recs[0]!.itemId).toBe('a1') // 4 buyers × 8 + … ties broken by first appearance
+  // Users 5–8 (cluster b) bought last, so b items lead; equal scores keep first-seen order.
+  expect(recs.map((r) => r.itemId)).toEqual(['b1', 'b2', 'b3'])
 })
 
 test('models survive serialisation unchanged', () => {
@@ -89,19 +90,19 @@ test('models survive serialisation unchanged', () => {
   }
 })
 
-test('trending decays old interactions; most popular does not', () => {
+test('trending decays each event by its age; most popular does not', () => {
   const data = datasetFrom([
     { userId: 'u1', itemId: 'old', weight: 10, timestamp: 0 },
     { userId: 'u2', itemId: 'new', weight: 4, timestamp: 100 * DAY },
   ])
-  expect(MostPopular.train(data, { halfLifeDays: 0 }).recommend(new Map(), { limit: 1, exclude: none })[0]!.itemId).toBe('old')
-  const trending = Trending.train(data, { halfLifeDays: 14 }).recommend(new Map(), { limit: 2, exclude: none })
+  expect(MostPopular.train(data, {}).recommend(new Map(), { limit: 1, exclude: none })[0]!.itemId).toBe('old')
+  const trending = Trending.train(data, {}).recommend(new Map(), { limit: 2, exclude: none })
   expect(trending[0]!.itemId).toBe('new')
-  expect(trending[1]!.score).toBeCloseTo((10 * 0.5 ** (100 / 14)) / 4, 6)
+  expect(trending[1]!.score).toBeCloseTo((10 * 0.5 ** (100 / TREND_HALF_LIFE_DAYS)) / 4, 6)
 })
 
 test('update folds new interactions into popularity', () => {
-  const model = MostPopular.train(datasetFrom([{ userId: 'u', itemId: 'a', weight: 2, timestamp: 0 }]), { halfLifeDays: 0 })
+  const model = MostPopular.train(datasetFrom([{ userId: 'u', itemId: 'a', weight: 2, timestamp: 0 }]), {})
   const updated = model.update([{ userId: 'v', itemId: 'b', weight: 5, timestamp: 1 }])
   expect(updated.recommend(new Map(), { limit: 2, exclude: none }).map((r) => r.itemId)).toEqual(['b', 'a'])
 })
@@ -187,4 +188,18 @@ test('the EASE + iALS blend ranks within the cluster and survives serialisation'
   const copy = Hybrid.deserialize(model.serialize())
   expect(copy.algorithm).toBe('ease+ials')
   expect(copy.recommend(history, { limit: 4, exclude: none })).toEqual(model.recommend(history, { limit: 4, exclude: none }))
+})
+
+test('the trend score decays every event on its own, whatever the order it came in', () => {
+  const DAY = 86_400_000
+  const h = TREND_HALF_LIFE_DAYS
+  const d = datasetFrom([
+    { userId: 'u1', itemId: 'i', weight: 8, timestamp: 10 * DAY },
+    { userId: 'u1', itemId: 'i', weight: 8, timestamp: 0 }, // late arrival, same cell
+    { userId: 'u2', itemId: 'i', weight: -2, timestamp: 12 * DAY }, // negative weights do not trend
+    { userId: 'u2', itemId: 'j', weight: 1, timestamp: 20 * DAY },
+  ])
+  const i = d.itemIndex.get('i')!
+  expect(d.trend[i]!).toBeCloseTo(8 * 0.5 ** (10 / h) + 8 * 0.5 ** (20 / h), 10)
+  expect(d.trend[d.itemIndex.get('j')!]!).toBeCloseTo(1, 10)
 })
