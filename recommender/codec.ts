@@ -1,6 +1,6 @@
 // A compact model file: a JSON header and typed arrays, 8-byte aligned, in one buffer. Typed
 // arrays load back as views on that buffer, with no per-element parsing.
-type Typed = Float32Array | Float64Array | Int32Array | Uint32Array
+export type Typed = Float32Array | Float64Array | Int32Array | Uint32Array
 const KINDS = { Float32Array, Float64Array, Int32Array, Uint32Array } as const
 type Kind = keyof typeof KINDS
 
@@ -49,3 +49,8 @@ export function decodeModel<H>(bytes: Uint8Array): Decoded<H> {
 }
 
 const align8 = (n: number) => (n + 7) & ~7
+
+/** Another model file carried inside this one, as one of its arrays (model files are 8-byte multiples). */
+export const nested = (bytes: Uint8Array): Uint32Array => new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4)
+/** The model file that `nested` packed. */
+export const unnested = (array: Typed | undefined): Uint8Array => new Uint8Array(array!.buffer, array!.byteOffset, array!.byteLength)

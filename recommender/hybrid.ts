@@ -1,7 +1,7 @@
 // EASE and iALS together: each ranks its candidates, scores are scaled by each model's best and
 // added with a weight. The two err differently (item-item links against latent factors), so the
 // blend beats either on OR-T/new (bun run eval).
-import { decodeModel, encodeModel } from './codec'
+import { decodeModel, encodeModel, nested, unnested } from './codec'
 import type { Dataset } from './dataset'
 import { Ease } from './ease'
 import { Ials } from './ials'
@@ -63,8 +63,7 @@ export class HybridModel implements TrainedModel {
   }
 
   serialize(): Uint8Array {
-    const words = (bytes: Uint8Array) => new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4)
-    return encodeModel({ params: this.params }, { ease: words(this.ease.serialize()), ials: words(this.ials.serialize()) })
+    return encodeModel({ params: this.params }, { ease: nested(this.ease.serialize()), ials: nested(this.ials.serialize()) })
   }
 }
 
@@ -74,7 +73,6 @@ export const Hybrid: RecommenderInterface<HybridParams> = {
   train: (data: Dataset, params) => new HybridModel(Ease.train(data, Ease.defaultParams), Ials.train(data, Ials.defaultParams), params),
   deserialize(bytes) {
     const { header, arrays } = decodeModel<{ params: HybridParams }>(bytes)
-    const bytesOf = (a: Uint32Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength)
-    return new HybridModel(Ease.deserialize(bytesOf(arrays.ease as Uint32Array)), Ials.deserialize(bytesOf(arrays.ials as Uint32Array)), header.params)
+    return new HybridModel(Ease.deserialize(unnested(arrays.ease)), Ials.deserialize(unnested(arrays.ials)), header.params)
   },
 }

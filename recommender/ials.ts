@@ -4,7 +4,7 @@
 // factors (Takács, Pilászy and Tikk 2011), so a step costs O(f² + n_u·f) per user, not O(f³).
 // At request time the user's factors are solved from their live history against the fixed
 // item factors, then every item is scored; the user's own items count as in item-item.ts.
-import { decodeModel, encodeModel } from './codec'
+import { decodeModel, encodeModel, nested, unnested } from './codec'
 import type { Dataset } from './dataset'
 import type { History, NewInteraction, RecommendOptions, RecommenderInterface, ScoredItem, TrainedModel } from './interface'
 import { interest, ownItemBoosts } from './item-item'
@@ -172,11 +172,7 @@ export class IalsModel implements TrainedModel {
   }
 
   serialize(): Uint8Array {
-    const popular = this.popular.serialize()
-    return encodeModel(
-      { items: this.items, f: this.f, params: this.params },
-      { itemFactors: this.itemFactors, popular: new Uint32Array(popular.buffer, popular.byteOffset, popular.byteLength / 4) },
-    )
+    return encodeModel({ items: this.items, f: this.f, params: this.params }, { itemFactors: this.itemFactors, popular: nested(this.popular.serialize()) })
   }
 }
 
@@ -234,8 +230,6 @@ export const Ials: RecommenderInterface<IalsParams> = {
   train: trainIals,
   deserialize(bytes) {
     const { header, arrays } = decodeModel<{ items: string[]; f: number; params: IalsParams }>(bytes)
-    const words = arrays.popular as Uint32Array
-    const { header: ph, arrays: pa } = decodeModel<{ items: string[] }>(new Uint8Array(words.buffer, words.byteOffset, words.byteLength))
-    return new IalsModel(header.items, header.f, arrays.itemFactors as Float32Array, header.params, new PopularModel('trending', ph.items, pa.scores as Float64Array))
+    return new IalsModel(header.items, header.f, arrays.itemFactors as Float32Array, header.params, PopularModel.decode('trending', unnested(arrays.popular)))
   },
 }

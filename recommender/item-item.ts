@@ -3,7 +3,7 @@
 // row). A user's score for j is the sum over their history of interest(i) × weight(i, j);
 // where seen items may be returned, the user's own items also count by their interest, because
 // customers re-buy. Items the links do not reach are filled in by popularity.
-import { decodeModel, encodeModel } from './codec'
+import { decodeModel, encodeModel, nested, unnested } from './codec'
 import type { History, NewInteraction, RecommendOptions, ScoredItem, TrainedModel } from './interface'
 import { PopularModel } from './popular'
 import { fillFrom, topK, topKOf } from './topk'
@@ -126,25 +126,22 @@ export class ItemItemModel implements TrainedModel {
   }
 
   serialize(): Uint8Array {
-    const popular = this.popular.serialize()
     return encodeModel(
       { algorithm: this.algorithm, items: this.items, k: this.k, repeatWeight: this.repeatWeight, binary: this.binary },
-      { neighbours: this.neighbours, sims: this.sims, popular: new Uint32Array(popular.buffer, popular.byteOffset, popular.byteLength / 4) },
+      { neighbours: this.neighbours, sims: this.sims, popular: nested(this.popular.serialize()) },
     )
   }
 }
 
 export function deserializeItemItem(bytes: Uint8Array): ItemItemModel {
   const { header, arrays } = decodeModel<{ algorithm: string; items: string[]; k: number; repeatWeight: number; binary: boolean }>(bytes)
-  const popularWords = arrays.popular as Uint32Array
-  const { header: ph, arrays: pa } = decodeModel<{ items: string[] }>(new Uint8Array(popularWords.buffer, popularWords.byteOffset, popularWords.byteLength))
   return new ItemItemModel(
     header.algorithm,
     header.items,
     header.k,
     arrays.neighbours as Int32Array,
     arrays.sims as Float32Array,
-    new PopularModel('trending', ph.items, pa.scores as Float64Array),
+    PopularModel.decode('trending', unnested(arrays.popular)),
     header.repeatWeight,
     header.binary,
   )

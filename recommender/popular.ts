@@ -57,6 +57,11 @@ export class PopularModel implements TrainedModel {
   serialize(): Uint8Array {
     return encodeModel({ algorithm: this.algorithm, items: this.items }, { scores: this.scores })
   }
+
+  static decode(algorithm: string, bytes: Uint8Array): PopularModel {
+    const { header, arrays } = decodeModel<{ items: string[] }>(bytes)
+    return new PopularModel(algorithm, header.items, arrays.scores as Float64Array)
+  }
 }
 
 /** Summed positive weight per item. */
@@ -71,10 +76,7 @@ function popularRecommender(name: string, scores: (data: Dataset) => Float64Arra
     name,
     defaultParams: {},
     train: (data) => new PopularModel(name, data.items, scores(data)),
-    deserialize: (bytes) => {
-      const { header, arrays } = decodeModel<{ items: string[] }>(bytes)
-      return new PopularModel(name, header.items, arrays.scores as Float64Array)
-    },
+    deserialize: (bytes) => PopularModel.decode(name, bytes),
   }
 }
 
