@@ -43,9 +43,19 @@ interface EntityDoc {
 interface EventDoc extends EventRecord {
   webshopId: string
 }
+/** A model's metadata; its artifact lives in `model_chunks`, so no model is bound by the 16 MB document limit. */
 interface ModelDoc extends Omit<ModelRecord, 'artifact'> {
-  artifact: Binary
+  chunks: number
 }
+interface ChunkDoc {
+  webshopId: string
+  version: number
+  n: number
+  data: Binary
+}
+
+/** Artifact bytes per chunk document: well under MongoDB's 16 MB, and what FerretDB was checked with. */
+const CHUNK_BYTES = 8 * 1024 * 1024
 interface JobDoc extends Omit<JobRecord, 'id'> {
   _id: string
 }
@@ -60,6 +70,7 @@ export class MongoStore implements Store {
   private readonly items: Collection<EntityDoc>
   private readonly events: Collection<EventDoc>
   private readonly models: Collection<ModelDoc>
+  private readonly chunks: Collection<ChunkDoc>
   private readonly jobs: Collection<JobDoc>
 
   constructor(url: string, dbName: string) {
@@ -71,6 +82,7 @@ export class MongoStore implements Store {
     this.items = this.db.collection('items')
     this.events = this.db.collection('events')
     this.models = this.db.collection('models')
+    this.chunks = this.db.collection('model_chunks')
     this.jobs = this.db.collection('jobs')
   }
 
@@ -85,6 +97,7 @@ export class MongoStore implements Store {
       this.events.createIndex({ webshopId: 1, userId: 1, timestamp: -1 }, { name: 'webshop_user_time' }),
       this.events.createIndex({ webshopId: 1, timestamp: -1 }, { name: 'webshop_time' }),
       this.models.createIndex({ webshopId: 1, version: -1 }, { unique: true, name: 'webshop_version_unique' }),
+      this.chunks.createIndex({ webshopId: 1, version: 1, n: 1 }, { unique: true, name: 'webshop_version_n_unique' }),
       this.jobs.createIndex({ webshopId: 1, createdAt: -1 }, { name: 'webshop_created' }),
     ])
   }
@@ -148,6 +161,7 @@ export class MongoStore implements Store {
       this.items.deleteMany(scope),
       this.events.deleteMany(scope),
       this.models.deleteMany(scope),
+      this.chunks.deleteMany(scope),
       this.jobs.deleteMany(scope),
     ])
     return deletedCount === 1
@@ -248,16 +262,24 @@ export class MongoStore implements Store {
   }
 
   async saveModel(model: Omit<ModelRecord, 'version'>): Promise<number> {
-    // Two trainings of one shop may race for a version; the unique index decides, the loser retries.
+    const { artifact, ...meta } = model
+    const count = Math.max(1, Math.ceil(artifact.byteLength / CHUNK_BYTES))
+    // The chunks go first and claim the version (their unique index decides between two trainings
+    // of one shop); the model document, written last, makes the version visible, complete.
     for (;;) {
       const version = ((await this.latestModelVersion(model.webshopId)) ?? 0) + 1
       try {
-        await this.models.insertOne({ ...model, version, artifact: new Binary(model.artifact) })
+        for (let n = 0; n < count; n++) {
+          const data = new Binary(artifact.subarray(n * CHUNK_BYTES, (n + 1) * CHUNK_BYTES))
+          await this.chunks.insertOne({ webshopId: model.webshopId, version, n, data })
+        }
       } catch (err) {
         if (err instanceof MongoServerError && err.code === DUPLICATE_KEY) continue
         throw err
       }
-      await this.models.deleteMany({ webshopId: model.webshopId, version: { $lte: version - MODELS_KEPT } })
+      await this.models.insertOne({ ...meta, version, chunks: count })
+      const old = { webshopId: model.webshopId, version: { $lte: version - MODELS_KEPT } }
+      await Promise.all([this.models.deleteMany(old), this.chunks.deleteMany(old)])
       return version
     }
   }
@@ -265,7 +287,10 @@ export class MongoStore implements Store {
   async latestModel(webshopId: string): Promise<ModelRecord | null> {
     const doc = await this.models.findOne({ webshopId }, { sort: { version: -1 }, projection: { _id: 0 } })
     if (!doc) return null
-    return { ...doc, artifact: new Uint8Array(doc.artifact.buffer) }
+    const parts = await this.chunks.find({ webshopId, version: doc.version }, { sort: { n: 1 }, projection: { _id: 0, data: 1 } }).toArray()
+    const { chunks, ...meta } = doc
+    if (parts.length !== chunks) throw new Error(`model ${doc.version} of ${webshopId} has ${parts.length} of ${chunks} chunks`)
+    return { ...meta, artifact: Buffer.concat(parts.map((p) => p.data.buffer)) }
   }
 
   async latestModelVersion(webshopId: string): Promise<number | null> {
