@@ -190,6 +190,9 @@ export class RabbitBus implements Bus {
   }
 
   private async handleBatch(spec: ConsumerSpec, channel: Channel, batch: ConsumeMessage[]): Promise<void> {
+    // Stopping: batches still waiting are left unacknowledged and go back to the queue when the
+    // channel closes, so a shutdown waits only for the batch in hand, not for the whole prefetch.
+    if (spec.stopped) return
     let outcomes
     try {
       outcomes = await spec.handler(batch.map((m) => ({ body: new Uint8Array(m.content), redelivered: m.fields.redelivered })))
