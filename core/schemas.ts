@@ -4,7 +4,6 @@
 import { t, type Static } from 'elysia'
 
 export const BUILTIN_EVENT_TYPES = ['view', 'click', 'add_to_cart', 'remove_from_cart', 'purchase'] as const
-export type BuiltinEventType = (typeof BUILTIN_EVENT_TYPES)[number]
 
 /** Default implicit-feedback weight of each built-in type; a negative weight undoes interest. */
 export const DEFAULT_EVENT_WEIGHTS: Record<string, number> = {
@@ -36,7 +35,7 @@ export const Attributes = t.Record(
 )
 export type Attributes = Static<typeof Attributes>
 
-const CUSTOM_TYPE = '^custom:[a-z0-9_]{1,32}$'
+const CUSTOM_NAME = 'custom:[a-z0-9_]{1,32}'
 export const EventType = t.Union(
   [
     // Spelled out: a mapped `t.Literal(type)` would be one TLiteral of a union, which Elysia's
@@ -46,12 +45,11 @@ export const EventType = t.Union(
     t.Literal('add_to_cart'),
     t.Literal('remove_from_cart'),
     t.Literal('purchase'),
-    t.Unsafe<`custom:${string}`>(t.String({ pattern: CUSTOM_TYPE })),
+    t.Unsafe<`custom:${string}`>(t.String({ pattern: `^${CUSTOM_NAME}$` })),
   ],
   { description: 'A built-in type, or `custom:<name>` declared in the webshop settings' },
 )
 export type EventType = Static<typeof EventType>
-export const isCustomEventType = (type: string) => new RegExp(CUSTOM_TYPE).test(type)
 
 export const Entity = t.Object(
   { id: Id, attributes: t.Optional(Attributes) },
@@ -93,7 +91,7 @@ export type EventBatchMessage = Static<typeof EventBatchMessage>
 export const TrainJobMessage = t.Object({ jobId: t.String(), webshopId: t.String() })
 export type TrainJobMessage = Static<typeof TrainJobMessage>
 
-export const EventWeights = t.Record(t.String({ pattern: `^(${BUILTIN_EVENT_TYPES.join('|')}|custom:[a-z0-9_]{1,32})$` }), t.Number({ minimum: -100, maximum: 100 }), {
+export const EventWeights = t.Record(t.String({ pattern: `^(${[...BUILTIN_EVENT_TYPES, CUSTOM_NAME].join('|')})$` }), t.Number({ minimum: -100, maximum: 100 }), {
   maxProperties: 64,
   additionalProperties: false,
   description: 'Weight per event type; built-in types keep their defaults unless overridden, custom types must be declared here',
@@ -185,12 +183,12 @@ export function parseFilter(filter: string | string[] | undefined): Record<strin
   return out
 }
 export const ScoredItem = t.Object({ itemId: t.String(), score: t.Number() })
-export const Recommendation = t.Object({
-  userId: t.String(),
+const Ranked = t.Object({
   items: t.Array(ScoredItem),
   algorithm: t.String({ description: 'The model that ranked these, or `popular` as the fallback' }),
   modelVersion: t.Union([t.Integer(), t.Null()]),
 })
+export const Recommendation = t.Composite([t.Object({ userId: t.String() }), Ranked])
 
 export const StoredEvent = t.Object({
   eventId: t.String(),
@@ -205,12 +203,7 @@ export const UserEvents = t.Object({ userId: t.String(), events: t.Array(StoredE
 
 export const UserIdParams = t.Object({ user_id: Id })
 export const ItemIdParams = t.Object({ item_id: Id })
-export const SimilarItems = t.Object({
-  itemId: t.String(),
-  items: t.Array(ScoredItem),
-  algorithm: t.String(),
-  modelVersion: t.Union([t.Integer(), t.Null()]),
-})
+export const SimilarItems = t.Composite([t.Object({ itemId: t.String() }), Ranked])
 export const PopularItems = t.Object({ items: t.Array(ScoredItem), days: t.Integer() })
 export const ModelInfo = t.Object({
   version: t.Integer(),

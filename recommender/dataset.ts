@@ -1,7 +1,6 @@
 // A webshop's interactions as a sparse user × item matrix (CSR), built from the store's pages.
 // A cell holds the summed event weights of that user and item; cells at or below zero (a
 // remove_from_cart that undid an add) are left out.
-import type { InteractionPage } from '../core/store/store'
 
 export interface Dataset {
   users: string[]
@@ -67,15 +66,6 @@ export class DatasetBuilder {
       cell.w += weight
       if (timestamp > cell.t) cell.t = timestamp
     } else row.set(i, { w: weight, t: timestamp })
-  }
-
-  async addPages(pages: AsyncIterable<InteractionPage>, weights: Record<string, number>): Promise<void> {
-    for await (const page of pages) {
-      for (const e of page) {
-        const w = weights[e.type]
-        if (w !== undefined && w !== 0) this.add(e.userId, e.itemId, w, e.timestamp.getTime())
-      }
-    }
   }
 
   build(): Dataset {

@@ -37,22 +37,20 @@ export class HybridModel implements TrainedModel {
   ) {}
 
   recommend(history: History, options: RecommendOptions): ScoredItem[] {
-    const wide = { ...options, limit: Math.max(CANDIDATES, options.limit) }
-    return blend(
-      [
-        [this.ease.recommend(history, wide), this.params.easeWeight],
-        [this.ials.recommend(history, wide), 1 - this.params.easeWeight],
-      ],
-      options.limit,
-    )
+    return this.blended((model, wide) => model.recommend(history, wide), options)
   }
 
   similar(itemId: string, options: RecommendOptions): ScoredItem[] {
+    return this.blended((model, wide) => model.similar(itemId, wide), options)
+  }
+
+  /** Asks both parts for their wide candidate lists the same way and blends them. */
+  private blended(rank: (model: TrainedModel, wide: RecommendOptions) => ScoredItem[], options: RecommendOptions): ScoredItem[] {
     const wide = { ...options, limit: Math.max(CANDIDATES, options.limit) }
     return blend(
       [
-        [this.ease.similar(itemId, wide), this.params.easeWeight],
-        [this.ials.similar(itemId, wide), 1 - this.params.easeWeight],
+        [rank(this.ease, wide), this.params.easeWeight],
+        [rank(this.ials, wide), 1 - this.params.easeWeight],
       ],
       options.limit,
     )

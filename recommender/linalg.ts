@@ -22,16 +22,3 @@ export function invertSpdInPlace(a: Float64Array, n: number): void {
     }
   }
 }
-
-/** C = A·B for n×n row-major matrices. */
-export function multiply(a: Float64Array, b: Float64Array, n: number): Float64Array {
-  const c = new Float64Array(n * n)
-  for (let i = 0; i < n; i++) {
-    for (let k = 0; k < n; k++) {
-      const f = a[i * n + k]!
-      if (f === 0) continue
-      for (let j = 0; j < n; j++) c[i * n + j]! += f * b[k * n + j]!
-    }
-  }
-  return c
-}

@@ -56,7 +56,6 @@ export interface ModelRecord {
   metrics: Record<string, unknown>
   artifact: Uint8Array
 }
-export type ModelMeta = Omit<ModelRecord, 'artifact'>
 
 export interface JobRecord {
   id: string

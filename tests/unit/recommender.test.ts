@@ -3,7 +3,7 @@ import { decodeModel, encodeModel } from '../../recommender/codec'
 import { Ease, easeWeights } from '../../recommender/ease'
 import { Hybrid } from '../../recommender/hybrid'
 import { Ials } from '../../recommender/ials'
-import { invertSpdInPlace, multiply } from '../../recommender/linalg'
+import { invertSpdInPlace } from '../../recommender/linalg'
 import { datasetFrom, TREND_HALF_LIFE_DAYS, type RawInteraction } from '../../recommender/dataset'
 import type { RecommenderInterface } from '../../recommender/interface'
 import { ItemKnn } from '../../recommender/itemknn'
@@ -12,6 +12,13 @@ import { historyFrom } from '../../recommender/serving'
 
 const DAY = 86_400_000
 const none = new Set<string>()
+
+/** C = A·B for n×n row-major matrices: the direct check of the inverses below. */
+function multiply(a: Float64Array, b: Float64Array, n: number): Float64Array {
+  const c = new Float64Array(n * n)
+  for (let i = 0; i < n; i++) for (let k = 0; k < n; k++) for (let j = 0; j < n; j++) c[i * n + j]! += a[i * n + k]! * b[k * n + j]!
+  return c
+}
 
 // Two taste clusters: users 1–4 like a*, users 5–8 like b*; x is bought by everyone once.
 function clusters(): RawInteraction[] {
