@@ -207,21 +207,14 @@ export class SqliteStore implements Store {
       const { webshopId } = batch
       this.upsertEntities('users', webshopId, batch.users)
       this.upsertEntities('items', webshopId, batch.items)
+      // Positional parameters: the hottest statement of the worker, bound once per event.
       const insert = this.db.query(
         `INSERT INTO events (webshop_id, event_id, user_id, item_id, type, ts, received_at)
-         VALUES (:webshopId, :eventId, :userId, :itemId, :type, :ts, :receivedAt) ON CONFLICT DO NOTHING`,
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING`,
       )
       let inserted = 0
       for (const e of batch.events) {
-        inserted += insert.run({
-          webshopId,
-          eventId: e.eventId,
-          userId: e.userId,
-          itemId: e.itemId,
-          type: e.type,
-          ts: e.timestamp.getTime(),
-          receivedAt: e.receivedAt.getTime(),
-        }).changes
+        inserted += insert.run(webshopId, e.eventId, e.userId, e.itemId, e.type, e.timestamp.getTime(), e.receivedAt.getTime()).changes
       }
       return inserted
     })()
