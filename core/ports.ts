@@ -4,7 +4,7 @@ import { LocalBus } from './bus/local'
 import { RabbitBus } from './bus/rabbitmq'
 import type { Config } from './config'
 import type { Logger } from './log'
-import { openSqlite } from './sqlite'
+import { openSqlite, QUEUE_FILE, STORE_FILE } from './sqlite'
 import { MongoStore } from './store/mongo'
 import { SqliteStore } from './store/sqlite'
 import type { Store } from './store/store'
@@ -18,8 +18,11 @@ export interface Ports {
 }
 
 export async function openPorts(config: Config, log: Logger): Promise<Ports> {
-  const sqlite = !config.MONGODB_URL || !config.AMQP_URL ? openSqlite(config.DATA_DIR) : null
-  const store: Store = config.MONGODB_URL ? new MongoStore(config.MONGODB_URL, config.MONGODB_DB) : new SqliteStore(sqlite!)
+  // Two files in the embedded mode: the store's, and the queue's, so that a long bulk write of the
+  // worker never holds the lock a publish (a request waiting for its 202) needs.
+  const storeDb = config.MONGODB_URL ? null : openSqlite(config.DATA_DIR, STORE_FILE)
+  const queueDb = config.AMQP_URL ? null : openSqlite(config.DATA_DIR, QUEUE_FILE)
+  const store: Store = storeDb ? new SqliteStore(storeDb) : new MongoStore(config.MONGODB_URL!, config.MONGODB_DB)
   const bus: Bus = config.AMQP_URL
     ? new RabbitBus(
         config.AMQP_URL,
@@ -31,13 +34,16 @@ export async function openPorts(config: Config, log: Logger): Promise<Ports> {
         },
         log,
       )
-    : new LocalBus(sqlite!, { groupCommitMs: config.GROUP_COMMIT_MS, onError: (err) => log.warn('embedded queue: consuming paused after an error', { err }) })
+    : new LocalBus(queueDb!, { groupCommitMs: config.GROUP_COMMIT_MS, onError: (err) => log.warn('embedded queue: consuming paused after an error', { err }) })
   await store.init()
   await bus.init()
-  const where = sqlite ? `${config.DATA_DIR}/aisle.sqlite` : ''
+  if (storeDb && bus instanceof LocalBus) {
+    const adopted = bus.adoptMessagesFrom(storeDb)
+    if (adopted > 0) log.info('moved queued messages into the queue file', { messages: adopted })
+  }
   const description = [
-    config.MONGODB_URL ? `store: MongoDB (${redact(config.MONGODB_URL)}, db ${config.MONGODB_DB})` : `store: embedded SQLite (${where})`,
-    config.AMQP_URL ? `bus: RabbitMQ (${redact(config.AMQP_URL)})` : `bus: embedded queue (${where})`,
+    storeDb ? `store: embedded SQLite (${storeDb.filename})` : `store: MongoDB (${redact(config.MONGODB_URL!)}, db ${config.MONGODB_DB})`,
+    queueDb ? `bus: embedded queue (${queueDb.filename})` : `bus: RabbitMQ (${redact(config.AMQP_URL!)})`,
   ].join('; ')
   return {
     store,
@@ -46,7 +52,8 @@ export async function openPorts(config: Config, log: Logger): Promise<Ports> {
     async close() {
       await bus.close()
       await store.close()
-      sqlite?.close()
+      storeDb?.close()
+      queueDb?.close()
     },
   }
 }

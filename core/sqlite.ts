@@ -1,11 +1,14 @@
-// The one SQLite file of the embedded mode, shared by the store and the queue so that both live
-// and die together. WAL with synchronous=FULL: a commit is on disk before it returns, so "202
-// means durable" holds across power loss, not just process death.
+// The SQLite files of the embedded mode: the store's and the queue's, side by side in DATA_DIR.
+// WAL with synchronous=FULL: a commit is on disk before it returns, so "202 means durable" holds
+// across power loss, not just process death.
 import { Database } from 'bun:sqlite'
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 
-export function openSqlite(dataDir: string, fileName = 'aisle.sqlite'): Database {
+export const STORE_FILE = 'aisle.sqlite'
+export const QUEUE_FILE = 'queue.sqlite'
+
+export function openSqlite(dataDir: string, fileName: string): Database {
   mkdirSync(dataDir, { recursive: true })
   const db = new Database(join(dataDir, fileName), { create: true, strict: true })
   db.run('PRAGMA journal_mode = WAL')

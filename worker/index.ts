@@ -11,6 +11,7 @@ export async function startWorker({ store, bus }: Ports, config: Config, log: Lo
     batchSize: config.WORKER_BATCH_SIZE,
     prefetch: config.WORKER_PREFETCH,
     lingerMs: config.WORKER_LINGER_MS,
+    maxBytes: config.WORKER_BATCH_BYTES,
     log,
     onStored: (stored, messages) => log.debug('stored batch', { stored, messages }),
   })

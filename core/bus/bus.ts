@@ -26,6 +26,8 @@ export interface ConsumeOptions {
   prefetch: number
   /** How long to wait for a batch to fill once its first message is there. */
   lingerMs: number
+  /** A batch takes no more messages once their bodies reach this many bytes (it always takes one). */
+  maxBytes?: number
 }
 
 export interface Subscription {

@@ -1,24 +1,30 @@
-// Embedded bus: a durable queue table in the same SQLite file as the store. A publish is one
-// committed INSERT; consumers lease rows, delete them on ack and move them to dead_letters when
-// they can never be processed. Leases carry the owner's pid so that a restarted process takes
-// back at once what a killed one held (the embedded mode lives on one host by construction).
+// Embedded bus: a durable queue table in a SQLite file of its own (queue.sqlite, beside the
+// store's file, so that the worker's long store transactions never hold up a publish). A publish
+// is one committed INSERT; consumers lease rows, delete them on ack and move them to dead_letters
+// when they can never be processed. Leases carry the owner's pid so that a restarted process
+// takes back at once what a killed one held (the embedded mode lives on one host by
+// construction). Threads of one process hear each other's publishes and broadcasts at once over a
+// BroadcastChannel named after the file; other processes find new messages by polling.
 import type { Database } from 'bun:sqlite'
 import { EventEmitter } from 'node:events'
+import { resolve } from 'node:path'
 import { UnavailableError } from '../errors'
 import { withoutFsync } from '../sqlite'
 import type { BatchHandler, Bus, ConsumeOptions, Message, Outcome, QueueName, Subscription } from './bus'
+import type { CommitAnswer, CommitRequest, CommitSetup } from './commit-thread'
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS queue_messages (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   queue TEXT NOT NULL,
+  size INTEGER NOT NULL,
   body BLOB NOT NULL,
   attempts INTEGER NOT NULL DEFAULT 0,
   lease_until INTEGER NOT NULL DEFAULT 0,
   lease_pid INTEGER,
   enqueued_at INTEGER NOT NULL
 );
-CREATE INDEX IF NOT EXISTS queue_ready ON queue_messages (queue, lease_until, id);
+CREATE INDEX IF NOT EXISTS queue_ready ON queue_messages (queue, lease_until, id, size);
 CREATE TABLE IF NOT EXISTS dead_letters (
   id INTEGER PRIMARY KEY,
   queue TEXT NOT NULL,
@@ -53,20 +59,21 @@ interface Row {
 }
 
 interface PendingPublish {
-  queue: QueueName
-  body: Uint8Array
+  seq: number
   resolve: () => void
   reject: (err: Error) => void
 }
 
-/** Most messages committed in one transaction. */
-const GROUP_COMMIT_MAX = 1000
+/** What threads sharing the file tell each other. */
+type Signal = { queue: QueueName } | { broadcast: Uint8Array }
 
 export class LocalBus implements Bus {
   private readonly signals = new EventEmitter()
-  private pending: PendingPublish[] = []
-  private commitScheduled = false
-  private lastCommitAt = 0
+  private readonly channel: BroadcastChannel
+  /** Publishes sent to the commit thread and not answered yet, in order. */
+  private readonly pending: PendingPublish[] = []
+  private committer: Worker | null = null
+  private seq = 0
   private readonly groupCommitMs: number
   private readonly onError: (err: unknown) => void
   private readonly leaseMs: number
@@ -84,6 +91,9 @@ export class LocalBus implements Bus {
     this.groupCommitMs = options.groupCommitMs ?? 0
     this.onError = options.onError ?? (() => {})
     this.signals.setMaxListeners(0)
+    this.channel = new BroadcastChannel(`aisle-queue:${resolve(db.filename)}`)
+    this.channel.onmessage = (e) => this.hear(e.data as Signal)
+    this.channel.unref()
   }
 
   async init(): Promise<void> {
@@ -93,46 +103,85 @@ export class LocalBus implements Bus {
 
   async close(): Promise<void> {
     this.closed = true
+    // Publishes already handed over are answered before the thread goes.
+    for (let waited = 0; this.pending.length > 0 && waited < 10_000; waited += 10) await Bun.sleep(10)
+    this.committer?.terminate()
+    this.committer = null
+    this.channel.close()
     this.signals.emit('close')
   }
 
   /**
-   * Group commit: every publish of the same event-loop turn goes into one transaction, so one
-   * fsync makes a whole burst of requests durable. Each caller resolves only after that commit,
-   * and every caller of a failed commit is rejected (503), never answered 202.
+   * Moves the messages of a queue table left in another file (the store's file held the queue
+   * before it had one of its own) into this one. Copied first, then removed there: a crash in
+   * between only means a redelivery, which consumers make harmless.
+   */
+  adoptMessagesFrom(old: Database): number {
+    const exists = old.query<{ n: number }, []>("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'queue_messages'").get()!.n
+    if (exists === 0) return 0
+    const rows = old.query<{ queue: QueueName; body: Uint8Array }, []>('SELECT queue, body FROM queue_messages ORDER BY id').all()
+    const insert = this.db.query('INSERT INTO queue_messages (queue, size, body, enqueued_at) VALUES (:queue, :size, :body, :now)')
+    this.db.transaction(() => {
+      for (const r of rows) insert.run({ queue: r.queue, size: r.body.byteLength, body: r.body, now: Date.now() })
+    })()
+    old.run('DROP TABLE queue_messages')
+    return rows.length
+  }
+
+  private hear(signal: Signal): void {
+    if ('queue' in signal) this.signals.emit(signal.queue)
+    else this.signals.emit('broadcast', signal.broadcast)
+  }
+
+  /** To this thread's listeners and to every other thread with the file open. */
+  private tell(signal: Signal): void {
+    this.hear(signal)
+    if (!this.closed) this.channel.postMessage(signal)
+  }
+
+  /**
+   * Group commit, on a thread of its own (commit-thread.ts): publishes that arrive while a commit
+   * waits for its fsync go into the next transaction together, so one fsync makes a whole burst
+   * of requests durable while this thread goes on serving. Each caller resolves only after its
+   * commit, and every caller of a failed commit is rejected (503), never answered 202.
    */
   publish(queue: QueueName, body: Uint8Array): Promise<void> {
     if (this.closed) return Promise.reject(new UnavailableError('queue is closed'))
+    const committer = this.committer ?? this.startCommitter()
+    const seq = ++this.seq
     return new Promise((resolve, reject) => {
-      this.pending.push({ queue, body, resolve, reject })
-      if (!this.commitScheduled) {
-        this.commitScheduled = true
-        const wait = this.lastCommitAt + this.groupCommitMs - performance.now()
-        if (wait > 0) setTimeout(() => this.commitPending(), wait)
-        else setImmediate(() => this.commitPending())
-      }
+      this.pending.push({ seq, resolve, reject })
+      committer.postMessage({ seq, queue, body } satisfies CommitRequest)
     })
   }
 
-  private commitPending(): void {
-    this.commitScheduled = false
-    this.lastCommitAt = performance.now()
-    while (this.pending.length > 0) {
-      const group = this.pending.splice(0, GROUP_COMMIT_MAX)
-      try {
-        const now = Date.now()
-        const insert = this.db.query('INSERT INTO queue_messages (queue, body, enqueued_at) VALUES (:queue, :body, :now)')
-        this.db.transaction(() => {
-          for (const p of group) insert.run({ queue: p.queue, body: p.body, now })
-        })()
-      } catch (err) {
-        const failure = new UnavailableError(`queue write failed: ${(err as Error).message}`)
-        for (const p of group) p.reject(failure)
-        continue
-      }
-      for (const p of group) p.resolve()
-      for (const queue of new Set(group.map((p) => p.queue))) this.signals.emit(queue)
+  private startCommitter(): Worker {
+    const committer = new Worker(new URL('./commit-thread.ts', import.meta.url).href)
+    committer.unref()
+    committer.postMessage({ file: this.db.filename, groupCommitMs: this.groupCommitMs } satisfies CommitSetup)
+    committer.onmessage = (e: MessageEvent<CommitAnswer>) => this.answered(e.data)
+    const lost = (why: string) => {
+      if (this.committer !== committer) return
+      // The next publish starts a new thread; what this one had not answered is refused (503).
+      this.committer = null
+      const failure = new UnavailableError(`queue writer stopped: ${why}`)
+      for (const p of this.pending.splice(0)) p.reject(failure)
+      this.onError(failure)
     }
+    committer.addEventListener('error', (e: ErrorEvent) => lost(e.message))
+    committer.addEventListener('close', () => lost('thread ended'))
+    this.committer = committer
+    return committer
+  }
+
+  private answered(answer: CommitAnswer): void {
+    const failure = 'error' in answer ? new UnavailableError(`queue write failed: ${answer.error}`) : null
+    while (this.pending.length > 0 && this.pending[0]!.seq <= answer.through) {
+      const p = this.pending.shift()!
+      if (failure) p.reject(failure)
+      else p.resolve()
+    }
+    if (!('error' in answer)) for (const queue of answer.queues) this.tell({ queue })
   }
 
   async consume(queue: QueueName, handler: BatchHandler, options: ConsumeOptions): Promise<Subscription> {
@@ -150,14 +199,16 @@ export class LocalBus implements Bus {
     const loop = async () => {
       while (!stopping && !this.closed) {
         try {
-          const rows = this.claim(queue, options.batchSize)
+          const maxBytes = options.maxBytes ?? Number.MAX_SAFE_INTEGER
+          const rows = this.claim(queue, options.batchSize, maxBytes)
           if (rows.length === 0) {
             await sleep(this.pollMs)
             continue
           }
-          if (rows.length < options.batchSize && options.lingerMs > 0) {
+          const bytes = () => rows.reduce((n, r) => n + r.body.byteLength, 0)
+          if (rows.length < options.batchSize && bytes() < maxBytes && options.lingerMs > 0) {
             await sleep(options.lingerMs)
-            rows.push(...this.claim(queue, options.batchSize - rows.length))
+            rows.push(...this.claim(queue, options.batchSize - rows.length, maxBytes - bytes()))
           }
           await this.handle(queue, rows, handler)
         } catch (err) {
@@ -182,7 +233,7 @@ export class LocalBus implements Bus {
   }
 
   async broadcast(body: Uint8Array): Promise<void> {
-    this.signals.emit('broadcast', body)
+    this.tell({ broadcast: body })
   }
 
   async subscribeBroadcast(handler: (body: Uint8Array) => void): Promise<Subscription> {
@@ -198,16 +249,22 @@ export class LocalBus implements Bus {
     return { ready, dead }
   }
 
-  private claim(queue: QueueName, limit: number): Row[] {
+  /** At most `limit` messages, and no more after the one that reaches `maxBytes` (at least one). */
+  private claim(queue: QueueName, limit: number, maxBytes: number): Row[] {
     const now = Date.now()
     const rows = withoutFsync(this.db, () =>
       this.db
-        .query<Row, { q: string; now: number; until: number; pid: number; n: number }>(
+        .query<Row, { q: string; now: number; until: number; pid: number; n: number; bytes: number }>(
           `UPDATE queue_messages SET lease_until = :until, lease_pid = :pid, attempts = attempts + 1
-           WHERE id IN (SELECT id FROM queue_messages WHERE queue = :q AND lease_until <= :now ORDER BY lease_until, id LIMIT :n)
+           WHERE id IN (
+             SELECT id FROM (
+               SELECT id, sum(size) OVER (ORDER BY lease_until, id) - size AS before FROM (
+                 SELECT id, size, lease_until FROM queue_messages WHERE queue = :q AND lease_until <= :now
+                 ORDER BY lease_until, id LIMIT :n))
+             WHERE before < :bytes)
            RETURNING id, body, attempts`,
         )
-        .all({ q: queue, now, until: now + this.leaseMs, pid: process.pid, n: limit }),
+        .all({ q: queue, now, until: now + this.leaseMs, pid: process.pid, n: limit, bytes: maxBytes }),
     )
     // Index order (lease_until, id): new messages in publish order, then expired leases; no sort
     // of the whole backlog per claim.

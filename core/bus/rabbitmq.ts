@@ -170,21 +170,28 @@ export class RabbitBus implements Bus {
     spec.channel = channel
     channel.on('error', (err: Error) => this.log.warn('rabbitmq consumer channel error', { err, queue: spec.queue }))
     await channel.prefetch(spec.options.prefetch)
-    let buffer: ConsumeMessage[] = []
+    const buffer: ConsumeMessage[] = []
+    const maxBytes = spec.options.maxBytes ?? Number.MAX_SAFE_INTEGER
+    let bufferedBytes = 0
     let timer: ReturnType<typeof setTimeout> | null = null
 
     const flush = () => {
       if (timer) clearTimeout(timer)
       timer = null
-      if (buffer.length === 0) return
-      const batch = buffer.splice(0, spec.options.batchSize)
-      spec.inFlight = spec.inFlight.then(() => this.handleBatch(spec, channel, batch))
+      while (buffer.length > 0) {
+        let take = 0
+        for (let bytes = 0; take < buffer.length && take < spec.options.batchSize && bytes < maxBytes; take++) bytes += buffer[take]!.content.byteLength
+        const batch = buffer.splice(0, take)
+        spec.inFlight = spec.inFlight.then(() => this.handleBatch(spec, channel, batch))
+      }
+      bufferedBytes = 0
     }
 
     await channel.consume(this.routes[spec.queue].queue, (msg) => {
       if (!msg || spec.stopped) return
       buffer.push(msg)
-      if (buffer.length >= spec.options.batchSize) flush()
+      bufferedBytes += msg.content.byteLength
+      if (buffer.length >= spec.options.batchSize || bufferedBytes >= maxBytes) flush()
       else if (!timer) timer = setTimeout(flush, spec.options.lingerMs)
     })
   }

@@ -45,6 +45,25 @@ export function busContract(name: string, makeFactory: () => BusFactory) {
       await waitFor(async () => (await bus.stats('events')).ready === 0, 5_000, 'an empty queue')
     })
 
+    test('closes a batch once its bodies reach maxBytes', async () => {
+      const f = fresh()
+      const bus = await f.open()
+      const big = (n: number) => encodeJson({ n, pad: 'x'.repeat(990) }) // about 1,000 bytes each
+      for (let n = 0; n < 6; n++) await bus.publish('events', big(n))
+      const sizes: number[] = []
+      const seen: number[] = []
+      const sub = await bus.consume('events', async (batch) => {
+        sizes.push(batch.length)
+        seen.push(...batch.map(numberOf))
+        return batch.map((): Outcome => 'ack')
+      }, { batchSize: 100, prefetch: 100, lingerMs: 50, maxBytes: 2_500 })
+      await waitFor(async () => seen.length >= 6, 10_000, 'six messages')
+      await sub.stop()
+      expect(seen.sort()).toEqual([0, 1, 2, 3, 4, 5])
+      // The message that crosses 2,500 bytes is the last one taken: three at most.
+      expect(Math.max(...sizes)).toBeLessThanOrEqual(3)
+    })
+
     test('redelivers a batch whose handler failed, marked as redelivered', async () => {
       const f = fresh()
       const bus = await f.open()
@@ -129,6 +148,18 @@ export function busContract(name: string, makeFactory: () => BusFactory) {
       await waitFor(async () => heard.length === 1, 5_000, 'the broadcast')
       await sub.stop()
       expect(heard).toEqual([{ webshopId: 'w', version: 3 }])
+    })
+
+    test('broadcasts reach the subscribers of every other bus on the same queues', async () => {
+      const f = fresh()
+      const [sender, listener] = [await f.open(), await f.open()]
+      const heard: unknown[] = []
+      const sub = await listener.subscribeBroadcast((b) => heard.push(decodeJson(b)))
+      await Bun.sleep(100)
+      await sender.broadcast(encodeJson({ webshopId: 'w', version: 4 }))
+      await waitFor(async () => heard.length === 1, 5_000, 'the broadcast on the other bus')
+      await sub.stop()
+      expect(heard).toEqual([{ webshopId: 'w', version: 4 }])
     })
   })
 }

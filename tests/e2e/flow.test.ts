@@ -4,7 +4,7 @@
 // with two server processes.
 import { afterAll, describe, expect, test } from 'bun:test'
 import { MongoStore } from '../../core/store/mongo'
-import { openSqlite } from '../../core/sqlite'
+import { openSqlite, STORE_FILE } from '../../core/sqlite'
 import { SqliteStore } from '../../core/store/sqlite'
 import type { Store } from '../../core/store/store'
 import { rabbitBusFactory, tempDir } from '../helpers/adapters'
@@ -27,7 +27,7 @@ const modes: Mode[] = [
     name: 'embedded',
     servers: 1,
     env: () => modeEnv(true, { DATA_DIR: data.dir }),
-    openStore: async (env) => new SqliteStore(openSqlite(env.DATA_DIR!)),
+    openStore: async (env) => new SqliteStore(openSqlite(env.DATA_DIR!, STORE_FILE)),
     dispose: async () => {},
   },
 ]

@@ -9,7 +9,7 @@ import type { Bus } from '../../core/bus/bus'
 import { LocalBus, type LocalBusOptions } from '../../core/bus/local'
 import { RabbitBus, type RabbitTopology } from '../../core/bus/rabbitmq'
 import { createLogger } from '../../core/log'
-import { openSqlite } from '../../core/sqlite'
+import { openSqlite, QUEUE_FILE, STORE_FILE } from '../../core/sqlite'
 import { MongoStore } from '../../core/store/mongo'
 import { SqliteStore } from '../../core/store/sqlite'
 import type { Store } from '../../core/store/store'
@@ -29,7 +29,7 @@ export interface Harness<T> {
 
 export async function sqliteStore(): Promise<Harness<Store>> {
   const tmp = tempDir()
-  const db = openSqlite(tmp.dir)
+  const db = openSqlite(tmp.dir, STORE_FILE)
   const store = new SqliteStore(db)
   await store.init()
   return { value: store, dispose: async () => { db.close(); tmp.remove() } }
@@ -55,7 +55,7 @@ export function localBusFactory(options?: LocalBusOptions) {
   const dbs: ReturnType<typeof openSqlite>[] = []
   return {
     open: async (): Promise<Bus> => {
-      const db = openSqlite(tmp.dir)
+      const db = openSqlite(tmp.dir, QUEUE_FILE)
       dbs.push(db)
       const bus = new LocalBus(db, options)
       await bus.init()

@@ -156,8 +156,8 @@ describe('routes', () => {
 describe('durability', () => {
   test('requests whose group commit fails get 503 with Retry-After, never 202; the next ones succeed', async () => {
     // A real failure of the real database file: every insert into the queue aborts.
-    const { openSqlite } = await import('../../core/sqlite')
-    const db = openSqlite(tmp.dir)
+    const { openSqlite, QUEUE_FILE } = await import('../../core/sqlite')
+    const db = openSqlite(tmp.dir, QUEUE_FILE)
     db.run("CREATE TRIGGER refuse BEFORE INSERT ON queue_messages BEGIN SELECT RAISE(ABORT, 'disk full'); END")
     try {
       const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => api('POST', '/events', event({ eventId: `doomed-${i}` }))))
