@@ -28,6 +28,7 @@ export const ConfigSchema = t.Object({
   GROUP_COMMIT_MS: Int(0, 100, 0, 'Embedded queue: least time between two group commits under load (an isolated request is committed at once)'),
   MAX_BODY_BYTES: Int(1024, 64 * 1024 * 1024, 4 * 1024 * 1024, 'Largest accepted request body'),
   AUTH_CACHE_MS: Int(0, 60_000, 1_000, 'How long a server trusts a checked API key; 0 checks the store on every request'),
+  RECOMMEND_CACHE_ENTRIES: Int(0, 10_000_000, 20_000, "Answers of GET /recommend a server keeps, each used only while the user's events, the model and the shop's settings are unchanged (0: none)"),
   MODEL_REFRESH_MS: Int(0, 3_600_000, 5_000, 'How often a server re-checks for a newer model when no update message arrives'),
 })
 export type Config = Static<typeof ConfigSchema>

@@ -1,5 +1,9 @@
 // The request path: the latest model of each webshop held in memory (loaded once per version),
-// scored against the user's history as the store holds it right now.
+// scored against the user's history as the store holds it right now. An answer is kept and
+// served again while nothing it depends on changed: the model version, the shop's settings and
+// the user's history, whose version is the count of the user's events (events are only ever
+// added), so a request that finds them unchanged costs one counting read instead of a history
+// read and a scoring.
 import type { HistoryEvent, Store } from '../core/store/store'
 import type { History, ScoredItem, TrainedModel } from './interface'
 import { getRecommender } from './registry'
@@ -20,12 +24,31 @@ export class ModelCache {
   private readonly models = new Map<string, Loaded>()
   private readonly loading = new Map<string, Promise<Loaded | null>>()
   private readonly fallback = new Map<string, { at: number; items: ScoredItem[]; complete: boolean }>()
+  /** Recent answers, least recently used first (a Map keeps insertion order). */
+  private readonly answers = new Map<string, { version: string; result: RecommendResult }>()
 
   constructor(
     private readonly store: Store,
     /** How long a cached model is trusted before its version is checked again. */
     private readonly refreshMs: number,
+    /** How many answers to keep (0: none). */
+    readonly answerEntries = 0,
   ) {}
+
+  /** The answer kept under `key` if it was computed for this `version` of its inputs. */
+  answer(key: string, version: string): RecommendResult | undefined {
+    const hit = this.answers.get(key)
+    if (!hit || hit.version !== version) return undefined
+    this.answers.delete(key)
+    this.answers.set(key, hit)
+    return hit.result
+  }
+
+  remember(key: string, version: string, result: RecommendResult): void {
+    this.answers.delete(key)
+    if (this.answers.size >= this.answerEntries) this.answers.delete(this.answers.keys().next().value!)
+    this.answers.set(key, { version, result })
+  }
 
   /** A newer version exists (a broadcast said so): the next request reloads. */
   invalidate(webshopId: string): void {
@@ -36,6 +59,7 @@ export class ModelCache {
   forget(webshopId: string): void {
     this.models.delete(webshopId)
     this.fallback.delete(webshopId)
+    for (const key of this.answers.keys()) if (key.startsWith(`${webshopId}\n`)) this.answers.delete(key)
   }
 
   async get(webshopId: string): Promise<Loaded | null> {
@@ -113,6 +137,8 @@ export interface RecommendRequest {
   webshopId: string
   userId: string
   weights: Record<string, number>
+  /** Changes whenever the shop's settings (and so `weights`) may have changed. */
+  settingsVersion: number
   limit: number
   includeSeen: boolean
   filter?: ItemFilter
@@ -125,6 +151,23 @@ export interface RecommendResult {
 }
 
 export async function recommendForUser(store: Store, cache: ModelCache, req: RecommendRequest): Promise<RecommendResult> {
+  // Filtered answers also depend on item attributes, which change without the user's events:
+  // they are always computed.
+  if (cache.answerEntries === 0 || hasFilter(req.filter)) return computeForUser(store, cache, req)
+  const [loaded, count] = await Promise.all([cache.get(req.webshopId), store.userEventCount(req.webshopId, req.userId)])
+  if (!loaded) return computeForUser(store, cache, req)
+  const key = `${req.webshopId}\n${req.userId}\n${req.limit}\n${req.includeSeen ? 1 : 0}`
+  const version = `${loaded.version}\n${req.settingsVersion}\n${count}`
+  const kept = cache.answer(key, version)
+  if (kept) return kept
+  // Events stored between the count and the history read only make this answer newer than
+  // `version` says; the next request then counts more and computes again.
+  const result = await computeForUser(store, cache, req)
+  if (result.modelVersion === loaded.version) cache.remember(key, version, result)
+  return result
+}
+
+async function computeForUser(store: Store, cache: ModelCache, req: RecommendRequest): Promise<RecommendResult> {
   const [loaded, events] = await Promise.all([cache.get(req.webshopId), store.userHistory(req.webshopId, req.userId, HISTORY_LIMIT)])
   const history = historyFrom(events, req.weights)
   const exclude: ReadonlySet<string> = req.includeSeen ? new Set() : new Set(history.keys())

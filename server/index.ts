@@ -10,7 +10,7 @@ import { createApp } from './app'
 import { ApiKeyCache } from './auth'
 
 export async function startServer({ store, bus }: Ports, config: Config, log: Logger) {
-  const models = new ModelCache(store, config.MODEL_REFRESH_MS)
+  const models = new ModelCache(store, config.MODEL_REFRESH_MS, config.RECOMMEND_CACHE_ENTRIES)
   const updates = await bus.subscribeBroadcast((body) => {
     try {
       const update = decodeJson(body) as ModelUpdated

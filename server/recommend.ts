@@ -14,6 +14,7 @@ export const recommendRoutes = (deps: AppDeps) =>
           webshopId: webshop.id,
           userId: params.user_id,
           weights: webshop.settings.eventWeights,
+          settingsVersion: webshop.updatedAt.getTime(),
           limit: query.limit ?? 10,
           includeSeen: query.includeSeen ?? false,
           filter: parseFilter(query.filter),

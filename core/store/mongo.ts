@@ -224,6 +224,10 @@ export class MongoStore implements Store {
     return docs
   }
 
+  async userEventCount(webshopId: string, userId: string): Promise<number> {
+    return this.events.countDocuments({ webshopId, userId })
+  }
+
   async userHistory(webshopId: string, userId: string, limit: number): Promise<HistoryEvent[]> {
     return this.events
       .find({ webshopId, userId }, { projection: { _id: 0, itemId: 1, type: 1, timestamp: 1 } })

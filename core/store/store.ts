@@ -106,6 +106,12 @@ export interface Store {
   itemsMatching(webshopId: string, itemIds: string[], filter: Record<string, string>): Promise<Set<string>>
   /** The user's events, newest first. */
   userEvents(webshopId: string, userId: string, limit: number): Promise<EventRecord[]>
+  /**
+   * How many events the store holds for this user. Events are only ever added (no route removes
+   * one user's events), so this count is a version of the user's history: the recommend path
+   * keeps an answer while it is unchanged.
+   */
+  userEventCount(webshopId: string, userId: string): Promise<number>
   /** The user's newest interactions, for scoring at request time: one indexed read. */
   userHistory(webshopId: string, userId: string, limit: number): Promise<HistoryEvent[]>
   /** All of a webshop's interactions in pages of `pageSize`, in no particular order. */

@@ -72,6 +72,20 @@ export function storeContract(name: string, open: () => Promise<Harness<Store>>)
       expect(await store.findEntity('items', other.id, 'i1')).toBeNull()
     })
 
+    test("counts a user's events: new ones add, redelivered ones do not, other shops never", async () => {
+      const w = webshopRecord()
+      const other = webshopRecord()
+      await store.createWebshop(w)
+      await store.createWebshop(other)
+      expect(await store.userEventCount(w.id, 'u1')).toBe(0)
+      await store.writeBatch(batch(w.id, [['a', 'u1', 'i1', 'view', 1], ['b', 'u1', 'i2', 'view', 2], ['c', 'u2', 'i1', 'view', 3]]))
+      await store.writeBatch(batch(other.id, [['a', 'u1', 'i1', 'view', 1]]))
+      expect(await store.userEventCount(w.id, 'u1')).toBe(2)
+      await store.writeBatch(batch(w.id, [['b', 'u1', 'i2', 'view', 2], ['d', 'u1', 'i3', 'view', 4]]))
+      expect(await store.userEventCount(w.id, 'u1')).toBe(3)
+      expect(await store.userEventCount(other.id, 'u1')).toBe(1)
+    })
+
     test('finds the items whose attributes match a filter, in the caller\'s shop only', async () => {
       const w = webshopRecord()
       const other = webshopRecord()

@@ -163,6 +163,16 @@ for (const mode of modes) {
       const popular = await api('GET', '/popular?limit=2&filter=category:a')
       expect(popular.status).toBe(200)
       expect(ids(popular)).toEqual(['a1', 'a2']) // u9's click makes a1 the most frequent
+      // The answer above may be kept by the server; u1 buying a3 and a4 must still change it at
+      // once: they are seen now and leave u1's answer.
+      expect((await api('POST', '/events', ['a3', 'a4'].map((item) => ({ type: 'purchase', user: { id: 'u1' }, item: { id: item } })))).status).toBe(202)
+      await waitFor(async () => (await api('GET', '/users/u1/events')).body.events.length === 6, 30_000, "u1's new events to be stored")
+      for (const s of servers) {
+        const rec = await httpClient(s.url, registered.body.apiKey)('GET', '/recommend/u1/?limit=2')
+        expect(rec.status).toBe(200)
+        expect(ids(rec)).not.toContain('a3')
+        expect(ids(rec)).not.toContain('a4')
+      }
       const model = await api('GET', '/models/latest/')
       expect(model.status).toBe(200)
       expect(model.body).toMatchObject({ version: 1, algorithm: 'item_knn', metrics: { users: 9, items: 8 } })
