@@ -187,8 +187,14 @@ export class LocalBus implements Bus {
   async consume(queue: QueueName, handler: BatchHandler, options: ConsumeOptions): Promise<Subscription> {
     let stopping = false
     let wake: (() => void) | null = null
+    // A publish wakes only an idle consumer; one that lingers to fill its batch lingers on, or
+    // every commit would cut the linger short and the batches would stay small.
+    let idle = false
+    const heard = () => {
+      if (idle) wake?.()
+    }
     const notify = () => wake?.()
-    this.signals.on(queue, notify)
+    this.signals.on(queue, heard)
     this.signals.on('close', notify)
     const sleep = (ms: number) =>
       new Promise<void>((resolve) => {
@@ -202,7 +208,9 @@ export class LocalBus implements Bus {
           const maxBytes = options.maxBytes ?? Number.MAX_SAFE_INTEGER
           const rows = this.claim(queue, options.batchSize, maxBytes)
           if (rows.length === 0) {
+            idle = true
             await sleep(this.pollMs)
+            idle = false
             continue
           }
           const bytes = () => rows.reduce((n, r) => n + r.body.byteLength, 0)
@@ -226,7 +234,7 @@ export class LocalBus implements Bus {
         stopping = true
         notify()
         await running
-        this.signals.off(queue, notify)
+        this.signals.off(queue, heard)
         this.signals.off('close', notify)
       },
     }

@@ -45,6 +45,25 @@ export function busContract(name: string, makeFactory: () => BusFactory) {
       await waitFor(async () => (await bus.stats('events')).ready === 0, 5_000, 'an empty queue')
     })
 
+    test('a batch gathers what is published while it lingers', async () => {
+      const f = fresh()
+      const bus = await f.open()
+      const sizes: number[] = []
+      const sub = await bus.consume('events', async (batch) => {
+        sizes.push(batch.length)
+        return batch.map((): Outcome => 'ack')
+      }, { batchSize: 100, prefetch: 100, lingerMs: 600 })
+      await Bun.sleep(100)
+      for (let n = 0; n < 5; n++) {
+        await bus.publish('events', body(n))
+        await Bun.sleep(20)
+      }
+      await waitFor(async () => sizes.reduce((a, b) => a + b, 0) >= 5, 10_000, 'five messages')
+      await sub.stop()
+      // Each publish is a commit (or a confirm) of its own; none cuts the linger short.
+      expect(sizes).toEqual([5])
+    })
+
     test('closes a batch once its bodies reach maxBytes', async () => {
       const f = fresh()
       const bus = await f.open()
