@@ -22,6 +22,13 @@ export interface IalsParams {
   repeatWeight: number
 }
 
+/**
+ * Conjugate-gradient steps for a user's factors at request time, from zero. Four match eight on
+ * OR-T (bun run eval: iALS 0.3575/0.0985, the blend 0.3561/0.1007 NDCG@10 all/new) at half the
+ * cost of the solve.
+ */
+const SERVE_CG_STEPS = 4
+
 /** Deterministic small random numbers for the initial factors (mulberry32). */
 function random(seed: number): () => number {
   let a = seed >>> 0
@@ -131,6 +138,7 @@ export class IalsModel implements TrainedModel {
   private readonly index: Map<string, number>
   private readonly g: Float64Array
   private readonly scratch: Float64Array[]
+  private scores: Float64Array | null = null
 
   constructor(
     private readonly items: string[],
@@ -141,7 +149,7 @@ export class IalsModel implements TrainedModel {
   ) {
     this.index = new Map(items.map((id, i) => [id, i]))
     this.g = gram(itemFactors, items.length, f)
-    this.scratch = [new Float64Array(f), new Float64Array(f), new Float64Array(f)]
+    this.scratch = [new Float64Array(f), new Float64Array(f), new Float64Array(f), new Float64Array(f)]
   }
 
   recommend(history: History, options: RecommendOptions): ScoredItem[] {
@@ -154,10 +162,11 @@ export class IalsModel implements TrainedModel {
       conf.push(1 + this.params.alpha * interest(weight))
     }
     const n = this.items.length
-    const scores = new Float64Array(n)
+    // Reused (requests run one at a time on this thread); every entry is written before it is read.
+    const scores = (this.scores ??= new Float64Array(n))
     if (idx.length > 0) {
-      const x = new Float64Array(this.f)
-      solveRow(x, this.g, this.itemFactors, this.f, idx, conf, idx.length, this.params.lambda, Math.max(this.params.cgSteps, 8), this.scratch)
+      const x = this.scratch[3]!.fill(0)
+      solveRow(x, this.g, this.itemFactors, this.f, idx, conf, idx.length, this.params.lambda, Math.max(this.params.cgSteps, SERVE_CG_STEPS), this.scratch)
       const top = scoreAll(this.itemFactors, n, this.f, x, scores)
       if (top > 0) for (let i = 0; i < n; i++) scores[i]! /= top
       for (const [i, boost] of ownItemBoosts(history, this.index, options.exclude)) scores[i]! += this.params.repeatWeight * boost
