@@ -20,9 +20,17 @@ import {
   type WebshopRecord,
 } from './store'
 
+/**
+ * Schema version 2. Every data row carries its webshop's integer `shop_key` rather than the
+ * webshop's UUID: the keys of the event indexes shrink by a third and compare faster, which made
+ * the worker's event inserts 1.5× faster (bench/README). AUTOINCREMENT: a deleted shop's key is
+ * never given to another.
+ */
+const SCHEMA_VERSION = 2
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS webshops (
-  id TEXT PRIMARY KEY,
+  shop_key INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
   email TEXT NOT NULL UNIQUE,
   name TEXT NOT NULL,
   password_hash TEXT NOT NULL,
@@ -33,34 +41,64 @@ CREATE TABLE IF NOT EXISTS webshops (
   updated_at INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS users (
-  webshop_id TEXT NOT NULL, external_id TEXT NOT NULL, attributes TEXT NOT NULL,
+  shop_key INTEGER NOT NULL, external_id TEXT NOT NULL, attributes TEXT NOT NULL,
   created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,
-  PRIMARY KEY (webshop_id, external_id)
+  PRIMARY KEY (shop_key, external_id)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS items (
-  webshop_id TEXT NOT NULL, external_id TEXT NOT NULL, attributes TEXT NOT NULL,
+  shop_key INTEGER NOT NULL, external_id TEXT NOT NULL, attributes TEXT NOT NULL,
   created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,
-  PRIMARY KEY (webshop_id, external_id)
+  PRIMARY KEY (shop_key, external_id)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS events (
-  webshop_id TEXT NOT NULL, event_id TEXT NOT NULL, user_id TEXT NOT NULL, item_id TEXT NOT NULL,
+  shop_key INTEGER NOT NULL, event_id TEXT NOT NULL, user_id TEXT NOT NULL, item_id TEXT NOT NULL,
   type TEXT NOT NULL, ts INTEGER NOT NULL, received_at INTEGER NOT NULL,
-  PRIMARY KEY (webshop_id, event_id)
+  PRIMARY KEY (shop_key, event_id)
 );
 -- Covers the recommend path's history read (no table lookups).
-CREATE INDEX IF NOT EXISTS events_user_history ON events (webshop_id, user_id, ts DESC, item_id, type);
-CREATE INDEX IF NOT EXISTS events_time ON events (webshop_id, ts DESC);
+CREATE INDEX IF NOT EXISTS events_user_history ON events (shop_key, user_id, ts DESC, item_id, type);
+CREATE INDEX IF NOT EXISTS events_time ON events (shop_key, ts DESC);
 CREATE TABLE IF NOT EXISTS models (
-  webshop_id TEXT NOT NULL, version INTEGER NOT NULL, algorithm TEXT NOT NULL, trained_at INTEGER NOT NULL,
+  shop_key INTEGER NOT NULL, version INTEGER NOT NULL, algorithm TEXT NOT NULL, trained_at INTEGER NOT NULL,
   params TEXT NOT NULL, metrics TEXT NOT NULL, artifact BLOB NOT NULL,
-  PRIMARY KEY (webshop_id, version)
+  PRIMARY KEY (shop_key, version)
 );
 CREATE TABLE IF NOT EXISTS jobs (
-  id TEXT PRIMARY KEY, webshop_id TEXT NOT NULL, status TEXT NOT NULL, created_at INTEGER NOT NULL,
+  id TEXT PRIMARY KEY, shop_key INTEGER NOT NULL, status TEXT NOT NULL, created_at INTEGER NOT NULL,
   started_at INTEGER, finished_at INTEGER, model_version INTEGER, error TEXT, progress TEXT
 );
-CREATE INDEX IF NOT EXISTS jobs_webshop ON jobs (webshop_id, created_at DESC);
+CREATE INDEX IF NOT EXISTS jobs_webshop ON jobs (shop_key, created_at DESC);
 `
+
+/**
+ * Version 1 (until December 2026) keyed every data row by the webshop's UUID in `webshop_id`.
+ * One transaction renames its tables aside, creates version 2 and copies every row across.
+ */
+function migrateFromVersion1(db: Database): void {
+  const tables = ['webshops', 'users', 'items', 'events', 'models', 'jobs'] as const
+  db.transaction(() => {
+    // Checked under the write lock: a process that started alongside may have migrated already.
+    const isVersion1 = db.query<{ n: number }, []>("SELECT count(*) AS n FROM pragma_table_info('events') WHERE name = 'webshop_id'").get()!.n > 0
+    if (!isVersion1) return
+    for (const t of tables) db.run(`ALTER TABLE ${t} RENAME TO ${t}_v1`)
+    for (const index of ['events_user_history', 'events_time', 'jobs_webshop']) db.run(`DROP INDEX IF EXISTS ${index}`)
+    db.exec(SCHEMA)
+    db.run(`INSERT INTO webshops (id, email, name, password_hash, api_key_hash, api_key_prefix, settings, created_at, updated_at)
+            SELECT id, email, name, password_hash, api_key_hash, api_key_prefix, settings, created_at, updated_at FROM webshops_v1 ORDER BY created_at`)
+    const join = (t: string, columns: string) =>
+      db.run(`INSERT INTO ${t} (shop_key, ${columns}) SELECT w.shop_key, ${columns.split(', ').map((c) => `o.${c}`).join(', ')}
+              FROM ${t}_v1 o JOIN webshops w ON w.id = o.webshop_id`)
+    join('users', 'external_id, attributes, created_at, updated_at')
+    join('items', 'external_id, attributes, created_at, updated_at')
+    join('events', 'event_id, user_id, item_id, type, ts, received_at')
+    join('models', 'version, algorithm, trained_at, params, metrics, artifact')
+    db.run(`INSERT INTO jobs (id, shop_key, status, created_at, started_at, finished_at, model_version, error, progress)
+            SELECT o.id, w.shop_key, o.status, o.created_at, o.started_at, o.finished_at, o.model_version, o.error, o.progress
+            FROM jobs_v1 o JOIN webshops w ON w.id = o.webshop_id`)
+    for (const t of tables) db.run(`DROP TABLE ${t}_v1`)
+    db.run(`PRAGMA user_version = ${SCHEMA_VERSION}`)
+  }).immediate()
+}
 
 interface WebshopRow {
   id: string
@@ -82,7 +120,6 @@ interface EventRow {
   received_at: number
 }
 interface ModelRow {
-  webshop_id: string
   version: number
   algorithm: string
   trained_at: number
@@ -92,7 +129,6 @@ interface ModelRow {
 }
 interface JobRow {
   id: string
-  webshop_id: string
   status: JobRecord['status']
   created_at: number
   started_at: number | null
@@ -105,10 +141,38 @@ interface JobRow {
 const DATA_TABLES = ['users', 'items', 'events', 'models', 'jobs'] as const
 
 export class SqliteStore implements Store {
+  /** Webshop id → shop_key, for reads; a webshop's key never changes. */
+  private readonly keys = new Map<string, number>()
+
   constructor(private readonly db: Database) {}
 
   async init(): Promise<void> {
+    const hasEvents = this.db.query<{ n: number }, []>("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = 'events'").get()!.n > 0
+    if (hasEvents && this.db.query<{ v: number }, []>('SELECT user_version AS v FROM pragma_user_version').get()!.v < SCHEMA_VERSION) {
+      migrateFromVersion1(this.db)
+    }
     this.db.exec(SCHEMA)
+    this.db.run(`PRAGMA user_version = ${SCHEMA_VERSION}`)
+  }
+
+  /** The webshop's key for a read; null for a webshop that does not exist. */
+  private keyOf(webshopId: string): number | null {
+    const cached = this.keys.get(webshopId)
+    if (cached !== undefined) return cached
+    const key = this.currentKeyOf(webshopId)
+    if (key !== null) this.keys.set(webshopId, key)
+    return key
+  }
+
+  /** The key as the file has it now: writes ask inside their transaction, so a deleted shop gets none. */
+  private currentKeyOf(webshopId: string): number | null {
+    return this.db.query<{ k: number }, [string]>('SELECT shop_key AS k FROM webshops WHERE id = ?1').get(webshopId)?.k ?? null
+  }
+
+  private requireKey(webshopId: string): number {
+    const key = this.currentKeyOf(webshopId)
+    if (key === null) throw new Error(`no webshop ${webshopId}`)
+    return key
   }
 
   async close(): Promise<void> {
@@ -177,11 +241,14 @@ export class SqliteStore implements Store {
   }
 
   async deleteWebshop(id: string): Promise<boolean> {
+    this.keys.delete(id)
     return this.db.transaction(() => {
-      const { changes } = this.db.query('DELETE FROM webshops WHERE id = :id').run({ id })
-      for (const table of DATA_TABLES) this.db.query(`DELETE FROM ${table} WHERE webshop_id = :id`).run({ id })
-      return changes === 1
-    })()
+      const key = this.currentKeyOf(id)
+      if (key === null) return false
+      for (const table of DATA_TABLES) this.db.query(`DELETE FROM ${table} WHERE shop_key = ?1`).run(key)
+      this.db.query('DELETE FROM webshops WHERE shop_key = ?1').run(key)
+      return true
+    }).immediate()
   }
 
   async existingWebshopIds(ids: string[]): Promise<Set<string>> {
@@ -193,8 +260,9 @@ export class SqliteStore implements Store {
   }
 
   async totals(webshopId: string): Promise<Totals> {
+    const key = this.keyOf(webshopId)
     const count = (table: string) =>
-      this.db.query<{ n: number }, { id: string }>(`SELECT count(*) AS n FROM ${table} WHERE webshop_id = :id`).get({ id: webshopId })!.n
+      key === null ? 0 : this.db.query<{ n: number }, [number]>(`SELECT count(*) AS n FROM ${table} WHERE shop_key = ?1`).get(key)!.n
     return { users: count('users'), items: count('items'), events: count('events') }
   }
 
@@ -204,95 +272,107 @@ export class SqliteStore implements Store {
 
   private readonly writeBatchSync = (batch: IngestBatch): number =>
     this.db.transaction(() => {
-      const { webshopId } = batch
-      this.upsertEntities('users', webshopId, batch.users)
-      this.upsertEntities('items', webshopId, batch.items)
+      // Asked inside the transaction: events of a webshop deleted meanwhile are dropped, never
+      // left behind under its key.
+      const key = this.currentKeyOf(batch.webshopId)
+      if (key === null) return 0
+      this.upsertEntities('users', key, batch.users)
+      this.upsertEntities('items', key, batch.items)
       // Positional parameters: the hottest statement of the worker, bound once per event.
       const insert = this.db.query(
-        `INSERT INTO events (webshop_id, event_id, user_id, item_id, type, ts, received_at)
+        `INSERT INTO events (shop_key, event_id, user_id, item_id, type, ts, received_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING`,
       )
       let inserted = 0
       for (const e of batch.events) {
-        inserted += insert.run(webshopId, e.eventId, e.userId, e.itemId, e.type, e.timestamp.getTime(), e.receivedAt.getTime()).changes
+        inserted += insert.run(key, e.eventId, e.userId, e.itemId, e.type, e.timestamp.getTime(), e.receivedAt.getTime()).changes
       }
       return inserted
-    })()
+    }).immediate()
 
-  private upsertEntities(table: 'users' | 'items', webshopId: string, entities: EntityUpsert[]): void {
+  private upsertEntities(table: 'users' | 'items', key: number, entities: EntityUpsert[]): void {
     const upsert = this.db.query(
-      `INSERT INTO ${table} (webshop_id, external_id, attributes, created_at, updated_at)
-       VALUES (:webshopId, :externalId, :attributes, :seenAt, :seenAt)
-       ON CONFLICT (webshop_id, external_id) DO UPDATE SET
+      `INSERT INTO ${table} (shop_key, external_id, attributes, created_at, updated_at)
+       VALUES (?1, ?2, ?3, ?4, ?4)
+       ON CONFLICT (shop_key, external_id) DO UPDATE SET
          attributes = json_patch(attributes, excluded.attributes), updated_at = excluded.updated_at`,
     )
-    for (const e of entities) {
-      upsert.run({ webshopId, externalId: e.externalId, attributes: JSON.stringify(e.attributes), seenAt: e.seenAt.getTime() })
-    }
+    for (const e of entities) upsert.run(key, e.externalId, JSON.stringify(e.attributes), e.seenAt.getTime())
   }
 
   async findEntity(kind: EntityKind, webshopId: string, externalId: string): Promise<EntityRecord | null> {
     const table = kind === 'users' ? 'users' : 'items'
+    const key = this.keyOf(webshopId)
+    if (key === null) return null
     const row = this.db
-      .query<{ attributes: string; created_at: number; updated_at: number }, { w: string; id: string }>(
-        `SELECT attributes, created_at, updated_at FROM ${table} WHERE webshop_id = :w AND external_id = :id`,
+      .query<{ attributes: string; created_at: number; updated_at: number }, { w: number; id: string }>(
+        `SELECT attributes, created_at, updated_at FROM ${table} WHERE shop_key = :w AND external_id = :id`,
       )
-      .get({ w: webshopId, id: externalId })
+      .get({ w: key, id: externalId })
     if (!row) return null
     return { externalId, attributes: JSON.parse(row.attributes), createdAt: new Date(row.created_at), updatedAt: new Date(row.updated_at) }
   }
 
   async itemsMatching(webshopId: string, itemIds: string[], filter: Record<string, string>): Promise<Set<string>> {
-    if (itemIds.length === 0) return new Set()
+    const key = this.keyOf(webshopId)
+    if (itemIds.length === 0 || key === null) return new Set()
     // Keys are validated attribute names (no `$`, `.` or quotes reach here), bound as JSON paths.
     const clauses = Object.keys(filter).map((_, n) => `AND CAST(json_extract(attributes, :path${n}) AS TEXT) IN (:raw${n}, :value${n})`)
-    const params: Record<string, string> = { w: webshopId, ids: JSON.stringify(itemIds) }
+    const params: Record<string, string | number> = { w: key, ids: JSON.stringify(itemIds) }
     Object.entries(filter).forEach(([key, value], n) => {
       params[`path${n}`] = `$."${key}"`
       params[`raw${n}`] = value
       params[`value${n}`] = value === 'true' ? '1' : value === 'false' ? '0' : value.trim() !== '' && Number.isFinite(Number(value)) ? String(Number(value)) : value
     })
     const rows = this.db
-      .query<{ external_id: string }, Record<string, string>>(
-        `SELECT external_id FROM items WHERE webshop_id = :w AND external_id IN (SELECT value FROM json_each(:ids)) ${clauses.join(' ')}`,
+      .query<{ external_id: string }, Record<string, string | number>>(
+        `SELECT external_id FROM items WHERE shop_key = :w AND external_id IN (SELECT value FROM json_each(:ids)) ${clauses.join(' ')}`,
       )
       .all(params)
     return new Set(rows.map((r) => r.external_id))
   }
 
   async userEvents(webshopId: string, userId: string, limit: number): Promise<EventRecord[]> {
+    const key = this.keyOf(webshopId)
+    if (key === null) return []
     return this.db
-      .query<EventRow, { w: string; u: string; limit: number }>(
+      .query<EventRow, { w: number; u: string; limit: number }>(
         `SELECT event_id, user_id, item_id, type, ts, received_at FROM events
-         WHERE webshop_id = :w AND user_id = :u ORDER BY ts DESC, event_id DESC LIMIT :limit`,
+         WHERE shop_key = :w AND user_id = :u ORDER BY ts DESC, event_id DESC LIMIT :limit`,
       )
-      .all({ w: webshopId, u: userId, limit })
+      .all({ w: key, u: userId, limit })
       .map(toEvent)
   }
 
   async userEventCount(webshopId: string, userId: string): Promise<number> {
+    const key = this.keyOf(webshopId)
+    if (key === null) return 0
     // Counted on the covering history index: no row is read.
-    return this.db.query<{ n: number }, [string, string]>('SELECT count(*) AS n FROM events WHERE webshop_id = ?1 AND user_id = ?2').get(webshopId, userId)!.n
+    return this.db.query<{ n: number }, [number, string]>('SELECT count(*) AS n FROM events WHERE shop_key = ?1 AND user_id = ?2').get(key, userId)!.n
   }
 
   async userHistory(webshopId: string, userId: string, limit: number): Promise<HistoryEvent[]> {
+    const key = this.keyOf(webshopId)
+    if (key === null) return []
     return this.db
-      .query<{ item_id: string; type: string; ts: number }, { w: string; u: string; limit: number }>(
-        'SELECT item_id, type, ts FROM events WHERE webshop_id = :w AND user_id = :u ORDER BY ts DESC LIMIT :limit',
+      .query<{ item_id: string; type: string; ts: number }, { w: number; u: string; limit: number }>(
+        'SELECT item_id, type, ts FROM events WHERE shop_key = :w AND user_id = :u ORDER BY ts DESC LIMIT :limit',
       )
-      .all({ w: webshopId, u: userId, limit })
+      .all({ w: key, u: userId, limit })
       .map((r) => ({ itemId: r.item_id, type: r.type, timestamp: new Date(r.ts) }))
   }
 
   async *interactions(webshopId: string, pageSize: number): AsyncIterable<InteractionPage> {
     // Keyset pagination on the primary key: each page is one short read, no long-lived cursor.
+    const key = this.keyOf(webshopId)
+    if (key === null) return
     let after = ''
-    const page = this.db.query<{ event_id: string; user_id: string; item_id: string; type: string; ts: number }, { w: string; after: string; n: number }>(
+    const page = this.db.query<{ event_id: string; user_id: string; item_id: string; type: string; ts: number }, { w: number; after: string; n: number }>(
       `SELECT event_id, user_id, item_id, type, ts FROM events
-       WHERE webshop_id = :w AND event_id > :after ORDER BY event_id LIMIT :n`,
+       WHERE shop_key = :w AND event_id > :after ORDER BY event_id LIMIT :n`,
     )
     for (;;) {
-      const rows = page.all({ w: webshopId, after, n: pageSize })
+      const rows = page.all({ w: key, after, n: pageSize })
       if (rows.length === 0) return
       yield rows.map((r) => ({ userId: r.user_id, itemId: r.item_id, type: r.type, timestamp: new Date(r.ts) }))
       after = rows[rows.length - 1]!.event_id
@@ -300,24 +380,27 @@ export class SqliteStore implements Store {
   }
 
   async popularItems(webshopId: string, since: Date, limit: number): Promise<{ itemId: string; count: number }[]> {
+    const key = this.keyOf(webshopId)
+    if (key === null) return []
     return this.db
-      .query<{ itemId: string; count: number }, { w: string; since: number; limit: number }>(
-        `SELECT item_id AS itemId, count(*) AS count FROM events WHERE webshop_id = :w AND ts >= :since
+      .query<{ itemId: string; count: number }, { w: number; since: number; limit: number }>(
+        `SELECT item_id AS itemId, count(*) AS count FROM events WHERE shop_key = :w AND ts >= :since
          GROUP BY item_id ORDER BY count DESC, item_id LIMIT :limit`,
       )
-      .all({ w: webshopId, since: since.getTime(), limit })
+      .all({ w: key, since: since.getTime(), limit })
   }
 
   async saveModel(model: Omit<ModelRecord, 'version'>): Promise<number> {
     return this.db.transaction(() => {
-      const version = (this.latestVersionSync(model.webshopId) ?? 0) + 1
+      const key = this.requireKey(model.webshopId)
+      const version = (this.latestVersionOfKey(key) ?? 0) + 1
       this.db
         .query(
-          `INSERT INTO models (webshop_id, version, algorithm, trained_at, params, metrics, artifact)
+          `INSERT INTO models (shop_key, version, algorithm, trained_at, params, metrics, artifact)
            VALUES (:w, :version, :algorithm, :trainedAt, :params, :metrics, :artifact)`,
         )
         .run({
-          w: model.webshopId,
+          w: key,
           version,
           algorithm: model.algorithm,
           trainedAt: model.trainedAt.getTime(),
@@ -325,18 +408,20 @@ export class SqliteStore implements Store {
           metrics: JSON.stringify(model.metrics),
           artifact: model.artifact,
         })
-      this.db.query('DELETE FROM models WHERE webshop_id = :w AND version <= :old').run({ w: model.webshopId, old: version - MODELS_KEPT })
+      this.db.query('DELETE FROM models WHERE shop_key = :w AND version <= :old').run({ w: key, old: version - MODELS_KEPT })
       return version
     }).immediate()
   }
 
   async latestModel(webshopId: string): Promise<ModelRecord | null> {
+    const key = this.keyOf(webshopId)
+    if (key === null) return null
     const row = this.db
-      .query<ModelRow, { w: string }>('SELECT * FROM models WHERE webshop_id = :w ORDER BY version DESC LIMIT 1')
-      .get({ w: webshopId })
+      .query<ModelRow, { w: number }>('SELECT * FROM models WHERE shop_key = :w ORDER BY version DESC LIMIT 1')
+      .get({ w: key })
     if (!row) return null
     return {
-      webshopId: row.webshop_id,
+      webshopId,
       version: row.version,
       algorithm: row.algorithm,
       trainedAt: new Date(row.trained_at),
@@ -347,25 +432,23 @@ export class SqliteStore implements Store {
   }
 
   async latestModelVersion(webshopId: string): Promise<number | null> {
-    return this.latestVersionSync(webshopId)
+    const key = this.keyOf(webshopId)
+    return key === null ? null : this.latestVersionOfKey(key)
   }
 
-  private latestVersionSync(webshopId: string): number | null {
-    return (
-      this.db.query<{ v: number | null }, { w: string }>('SELECT max(version) AS v FROM models WHERE webshop_id = :w').get({ w: webshopId })?.v ??
-      null
-    )
+  private latestVersionOfKey(key: number): number | null {
+    return this.db.query<{ v: number | null }, [number]>('SELECT max(version) AS v FROM models WHERE shop_key = ?1').get(key)?.v ?? null
   }
 
   async createJob(job: JobRecord): Promise<void> {
     this.db
       .query(
-        `INSERT INTO jobs (id, webshop_id, status, created_at, started_at, finished_at, model_version, error)
+        `INSERT INTO jobs (id, shop_key, status, created_at, started_at, finished_at, model_version, error)
          VALUES (:id, :w, :status, :createdAt, :startedAt, :finishedAt, :modelVersion, :error)`,
       )
       .run({
         id: job.id,
-        w: job.webshopId,
+        w: this.requireKey(job.webshopId),
         status: job.status,
         createdAt: job.createdAt.getTime(),
         startedAt: job.startedAt?.getTime() ?? null,
@@ -376,9 +459,11 @@ export class SqliteStore implements Store {
   }
 
   async getJob(webshopId: string, jobId: string): Promise<JobRecord | null> {
-    const row = this.db.query<JobRow, { id: string; w: string }>('SELECT * FROM jobs WHERE id = :id AND webshop_id = :w').get({ id: jobId, w: webshopId })
+    const key = this.keyOf(webshopId)
+    if (key === null) return null
+    const row = this.db.query<JobRow, { id: string; w: number }>('SELECT * FROM jobs WHERE id = :id AND shop_key = :w').get({ id: jobId, w: key })
     if (!row) return null
-    const job: JobRecord = { id: row.id, webshopId: row.webshop_id, status: row.status, createdAt: new Date(row.created_at) }
+    const job: JobRecord = { id: row.id, webshopId, status: row.status, createdAt: new Date(row.created_at) }
     if (row.started_at !== null) job.startedAt = new Date(row.started_at)
     if (row.finished_at !== null) job.finishedAt = new Date(row.finished_at)
     if (row.model_version !== null) job.modelVersion = row.model_version
@@ -394,11 +479,11 @@ export class SqliteStore implements Store {
     this.db
       .query(
         `UPDATE jobs SET status = :status, started_at = :startedAt, finished_at = :finishedAt,
-         model_version = :modelVersion, error = :error, progress = :progress WHERE id = :id AND webshop_id = :w`,
+         model_version = :modelVersion, error = :error, progress = :progress WHERE id = :id AND shop_key = :w`,
       )
       .run({
         id: jobId,
-        w: webshopId,
+        w: this.keyOf(webshopId),
         status: next.status,
         startedAt: next.startedAt?.getTime() ?? null,
         finishedAt: next.finishedAt?.getTime() ?? null,
