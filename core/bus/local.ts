@@ -64,12 +64,17 @@ interface PendingPublish {
   reject: (err: Error) => void
 }
 
+/** Least time between two signals of one queue to the other threads. */
+const SIGNAL_MS = 5
+
 /** What threads sharing the file tell each other. */
 type Signal = { queue: QueueName } | { broadcast: Uint8Array }
 
 export class LocalBus implements Bus {
   private readonly signals = new EventEmitter()
   private readonly channel: BroadcastChannel
+  private readonly signalTimers = new Map<QueueName, ReturnType<typeof setTimeout>>()
+  private readonly signalsMissed = new Set<QueueName>()
   /** Publishes sent to the commit thread and not answered yet, in order. */
   private readonly pending: PendingPublish[] = []
   private committer: Worker | null = null
@@ -136,7 +141,27 @@ export class LocalBus implements Bus {
   /** To this thread's listeners and to every other thread with the file open. */
   private tell(signal: Signal): void {
     this.hear(signal)
-    if (!this.closed) this.channel.postMessage(signal)
+    if (this.closed) return
+    if ('queue' in signal) this.signalOtherThreads(signal.queue)
+    else this.channel.postMessage(signal)
+  }
+
+  /**
+   * Other threads need the news only to wake an idle consumer, and each message to them costs a
+   * cross-thread hand-off: at most one per queue per SIGNAL_MS, the last one never dropped.
+   */
+  private signalOtherThreads(queue: QueueName): void {
+    if (this.signalTimers.has(queue)) {
+      this.signalsMissed.add(queue)
+      return
+    }
+    this.channel.postMessage({ queue } satisfies Signal)
+    const timer = setTimeout(() => {
+      this.signalTimers.delete(queue)
+      if (this.signalsMissed.delete(queue) && !this.closed) this.signalOtherThreads(queue)
+    }, SIGNAL_MS)
+    timer.unref()
+    this.signalTimers.set(queue, timer)
   }
 
   /**
