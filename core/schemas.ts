@@ -1,7 +1,15 @@
 // The one source of truth for every shape that crosses a boundary: HTTP bodies and responses,
 // bus messages and configuration. Elysia's `t` is TypeBox 0.34, the same one `@sinclair/typebox`
 // exports, so these schemas validate routes and worker input alike.
+import { Type } from '@sinclair/typebox'
 import { t, type Static } from 'elysia'
+
+/**
+ * An integer in a response. Elysia's `t.Integer` is a transform (it also takes numeric strings,
+ * for queries and params), and a response schema holding a transform makes Elysia run TypeBox's
+ * Encode on every answer: 3% of the ingest path's CPU. TypeBox's own integer has none.
+ */
+const ResponseInteger = () => Type.Integer()
 
 export const BUILTIN_EVENT_TYPES = ['view', 'click', 'add_to_cart', 'remove_from_cart', 'purchase'] as const
 
@@ -132,11 +140,11 @@ export const RegisterResponse = t.Object({
   apiKey: t.String({ description: 'Shown once; Aisle keeps only its SHA-256 hash' }),
 })
 
-export const Totals = t.Object({ users: t.Integer(), items: t.Integer(), events: t.Integer() })
+export const Totals = t.Object({ users: ResponseInteger(), items: ResponseInteger(), events: ResponseInteger() })
 export type Totals = Static<typeof Totals>
 export const WebshopDetails = t.Composite([Webshop, t.Object({ totals: Totals })])
 
-export const AcceptedResponse = t.Object({ accepted: t.Integer() })
+export const AcceptedResponse = t.Object({ accepted: ResponseInteger() })
 
 export const JobStatus = t.Union([t.Literal('queued'), t.Literal('running'), t.Literal('done'), t.Literal('failed')])
 export type JobStatus = Static<typeof JobStatus>
@@ -146,7 +154,7 @@ export const TrainJob = t.Object({
   createdAt: t.String({ format: 'date-time' }),
   startedAt: t.Optional(t.String({ format: 'date-time' })),
   finishedAt: t.Optional(t.String({ format: 'date-time' })),
-  modelVersion: t.Optional(t.Integer()),
+  modelVersion: t.Optional(ResponseInteger()),
   error: t.Optional(t.String()),
   progress: t.Optional(t.String({ description: 'What a running job is doing now' })),
 })
@@ -186,7 +194,7 @@ export const ScoredItem = t.Object({ itemId: t.String(), score: t.Number() })
 const Ranked = t.Object({
   items: t.Array(ScoredItem),
   algorithm: t.String({ description: 'The model that ranked these, or `popular` as the fallback' }),
-  modelVersion: t.Union([t.Integer(), t.Null()]),
+  modelVersion: t.Union([ResponseInteger(), t.Null()]),
 })
 export const Recommendation = t.Composite([t.Object({ userId: t.String() }), Ranked])
 
@@ -204,9 +212,9 @@ export const UserEvents = t.Object({ userId: t.String(), events: t.Array(StoredE
 export const UserIdParams = t.Object({ user_id: Id })
 export const ItemIdParams = t.Object({ item_id: Id })
 export const SimilarItems = t.Composite([t.Object({ itemId: t.String() }), Ranked])
-export const PopularItems = t.Object({ items: t.Array(ScoredItem), days: t.Integer() })
+export const PopularItems = t.Object({ items: t.Array(ScoredItem), days: ResponseInteger() })
 export const ModelInfo = t.Object({
-  version: t.Integer(),
+  version: ResponseInteger(),
   algorithm: t.String(),
   trainedAt: t.String({ format: 'date-time' }),
   params: t.Record(t.String(), t.Unknown()),
