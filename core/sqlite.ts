@@ -5,6 +5,9 @@ import { Database } from 'bun:sqlite'
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 
+/** How long a statement waits inside SQLite for another connection's write lock. */
+export const BUSY_TIMEOUT_MS = 5_000
+
 export const STORE_FILE = 'aisle.sqlite'
 export const QUEUE_FILE = 'queue.sqlite'
 
@@ -14,8 +17,8 @@ export function openSqlite(dataDir: string, fileName: string): Database {
   db.run('PRAGMA journal_mode = WAL')
   db.run('PRAGMA synchronous = FULL')
   db.run('PRAGMA foreign_keys = ON')
-  // Several processes (server, worker) may share the file; wait for a writer rather than fail.
-  db.run('PRAGMA busy_timeout = 5000')
+  // Several threads and processes share the file; wait for a writer rather than fail.
+  db.run(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`)
   return db
 }
 

@@ -1,6 +1,7 @@
 // Embedded adapter on bun:sqlite. The tables mirror the MongoDB collections; attributes are JSON
 // text merged with json_patch (values are never null or objects, so that equals MongoDB's per-key $set).
 import type { Database } from 'bun:sqlite'
+import { BUSY_TIMEOUT_MS } from '../sqlite'
 import type { Totals, WebshopSettings } from '../schemas'
 import {
   DuplicateEmailError,
@@ -139,6 +140,8 @@ interface JobRow {
 }
 
 const DATA_TABLES = ['users', 'items', 'events', 'models', 'jobs'] as const
+/** How long a write waits for the file's write lock before it fails (as unavailable, 503). */
+const WRITE_LOCK_WAIT_MS = 10_000
 
 export class SqliteStore implements Store {
   /** Webshop id → shop_key, for reads; a webshop's key never changes. */
@@ -169,6 +172,26 @@ export class SqliteStore implements Store {
     return this.db.query<{ k: number }, [string]>('SELECT shop_key AS k FROM webshops WHERE id = ?1').get(webshopId)?.k ?? null
   }
 
+  /**
+   * Runs a write (one statement, or an IMMEDIATE transaction: either fails before changing
+   * anything when the lock is taken). While another connection holds the file's write lock (the
+   * worker's bulk write, up to WORKER_BATCH_BYTES of events), it waits by sleeping on the event
+   * loop, not in SQLite's busy handler, which would stall every request of this thread.
+   */
+  private async write<T>(fn: () => T): Promise<T> {
+    for (let pause = 1, waited = 0; ; waited += pause, pause = Math.min(pause * 2, 20)) {
+      this.db.run('PRAGMA busy_timeout = 0')
+      try {
+        return fn()
+      } catch (err) {
+        if ((err as { code?: unknown }).code !== 'SQLITE_BUSY' || waited >= WRITE_LOCK_WAIT_MS) throw err
+      } finally {
+        this.db.run(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`)
+      }
+      await Bun.sleep(pause)
+    }
+  }
+
   private requireKey(webshopId: string): number {
     const key = this.currentKeyOf(webshopId)
     if (key === null) throw new Error(`no webshop ${webshopId}`)
@@ -185,6 +208,10 @@ export class SqliteStore implements Store {
   }
 
   async createWebshop(w: WebshopRecord): Promise<void> {
+    await this.write(() => this.insertWebshop(w))
+  }
+
+  private insertWebshop(w: WebshopRecord): void {
     try {
       this.db
         .query(
@@ -220,35 +247,38 @@ export class SqliteStore implements Store {
   async updateWebshop(id: string, patch: WebshopPatch, updatedAt: Date): Promise<WebshopRecord | null> {
     const row = this.db.query<WebshopRow, { id: string }>('SELECT * FROM webshops WHERE id = :id').get({ id })
     if (!row) return null
-    try {
-      this.db
-        .query(
-          `UPDATE webshops SET email = :email, name = :name, password_hash = :passwordHash, settings = :settings,
-           updated_at = :updatedAt WHERE id = :id`,
-        )
-        .run({
-          id,
-          email: patch.email ?? row.email,
-          name: patch.name ?? row.name,
-          passwordHash: patch.passwordHash ?? row.password_hash,
-          settings: patch.settings ? JSON.stringify(patch.settings) : row.settings,
-          updatedAt: updatedAt.getTime(),
-        })
-    } catch (err) {
-      throw translateDuplicateEmail(err)
-    }
+    await this.write(() => {
+      try {
+        this.db
+          .query(
+            `UPDATE webshops SET email = :email, name = :name, password_hash = :passwordHash, settings = :settings,
+             updated_at = :updatedAt WHERE id = :id`,
+          )
+          .run({
+            id,
+            email: patch.email ?? row.email,
+            name: patch.name ?? row.name,
+            passwordHash: patch.passwordHash ?? row.password_hash,
+            settings: patch.settings ? JSON.stringify(patch.settings) : row.settings,
+            updatedAt: updatedAt.getTime(),
+          })
+      } catch (err) {
+        throw translateDuplicateEmail(err)
+      }
+    })
     return this.findWebshopById(id)
   }
 
   async deleteWebshop(id: string): Promise<boolean> {
     this.keys.delete(id)
-    return this.db.transaction(() => {
+    const transaction = this.db.transaction(() => {
       const key = this.currentKeyOf(id)
       if (key === null) return false
       for (const table of DATA_TABLES) this.db.query(`DELETE FROM ${table} WHERE shop_key = ?1`).run(key)
       this.db.query('DELETE FROM webshops WHERE shop_key = ?1').run(key)
       return true
-    }).immediate()
+    })
+    return this.write(() => transaction.immediate())
   }
 
   async existingWebshopIds(ids: string[]): Promise<Set<string>> {
@@ -267,7 +297,7 @@ export class SqliteStore implements Store {
   }
 
   async writeBatch(batch: IngestBatch): Promise<number> {
-    return this.writeBatchSync(batch)
+    return this.write(() => this.writeBatchSync(batch))
   }
 
   private readonly writeBatchSync = (batch: IngestBatch): number =>
@@ -391,7 +421,7 @@ export class SqliteStore implements Store {
   }
 
   async saveModel(model: Omit<ModelRecord, 'version'>): Promise<number> {
-    return this.db.transaction(() => {
+    const transaction = this.db.transaction(() => {
       const key = this.requireKey(model.webshopId)
       const version = (this.latestVersionOfKey(key) ?? 0) + 1
       this.db
@@ -410,7 +440,8 @@ export class SqliteStore implements Store {
         })
       this.db.query('DELETE FROM models WHERE shop_key = :w AND version <= :old').run({ w: key, old: version - MODELS_KEPT })
       return version
-    }).immediate()
+    })
+    return this.write(() => transaction.immediate())
   }
 
   async latestModel(webshopId: string): Promise<ModelRecord | null> {
@@ -441,7 +472,7 @@ export class SqliteStore implements Store {
   }
 
   async createJob(job: JobRecord): Promise<void> {
-    this.db
+    await this.write(() => this.db
       .query(
         `INSERT INTO jobs (id, shop_key, status, created_at, started_at, finished_at, model_version, error)
          VALUES (:id, :w, :status, :createdAt, :startedAt, :finishedAt, :modelVersion, :error)`,
@@ -455,7 +486,7 @@ export class SqliteStore implements Store {
         finishedAt: job.finishedAt?.getTime() ?? null,
         modelVersion: job.modelVersion ?? null,
         error: job.error ?? null,
-      })
+      }))
   }
 
   async getJob(webshopId: string, jobId: string): Promise<JobRecord | null> {
@@ -476,7 +507,7 @@ export class SqliteStore implements Store {
     const job = await this.getJob(webshopId, jobId)
     if (!job) return
     const next = { ...job, ...patch }
-    this.db
+    await this.write(() => this.db
       .query(
         `UPDATE jobs SET status = :status, started_at = :startedAt, finished_at = :finishedAt,
          model_version = :modelVersion, error = :error, progress = :progress WHERE id = :id AND shop_key = :w`,
@@ -490,7 +521,7 @@ export class SqliteStore implements Store {
         modelVersion: next.modelVersion ?? null,
         error: next.error ?? null,
         progress: next.progress ?? null,
-      })
+      }))
   }
 }
 
