@@ -16,17 +16,21 @@ import { fillFrom, topK, topKOf } from './topk'
 const RECENCY_BONUS = 0.3
 const RECENCY_MS = 90 * 86_400_000
 
-/** acc[j] += w × sim for item i's links (the hot loop of a request), marking what it touches. */
-function accumulate(links: Int32Array, sims: Float32Array, start: number, k: number, w: number, acc: Float64Array, mark: Uint8Array, touched: number[]): void {
+/**
+ * acc[j] += w × sim for item i's links (the hot loop of a request), listing each item it touches
+ * for the first time in `touched` after the `count` already there; returns the new count.
+ */
+function accumulate(links: Int32Array, sims: Float32Array, start: number, k: number, w: number, acc: Float64Array, mark: Uint8Array, touched: Int32Array, count: number): number {
   for (let p = start, end = start + k; p < end; p++) {
     const j = links[p]!
-    if (j < 0) return
+    if (j < 0) break
     if (mark[j] === 0) {
       mark[j] = 1
-      touched.push(j)
+      touched[count++] = j
     }
     acc[j] = acc[j]! + w * sims[p]!
   }
+  return count
 }
 
 /**
@@ -57,6 +61,7 @@ export class ItemItemModel implements TrainedModel {
   private readonly index: Map<string, number>
   private scratch: Float64Array | null = null
   private marks: Uint8Array | null = null
+  private touchedScratch: Int32Array | null = null
 
   constructor(
     readonly algorithm: string,
@@ -79,33 +84,35 @@ export class ItemItemModel implements TrainedModel {
     const n = this.items.length
     const acc = (this.scratch ??= new Float64Array(n))
     const mark = (this.marks ??= new Uint8Array(n))
-    const touched: number[] = []
+    const all = (this.touchedScratch ??= new Int32Array(n))
+    let count = 0
     for (const [itemId, { weight }] of history) {
       const i = this.index.get(itemId)
       if (i === undefined || weight <= 0) continue
-      accumulate(this.neighbours, this.sims, i * this.k, this.k, this.binary ? 1 : interest(weight), acc, mark, touched)
+      count = accumulate(this.neighbours, this.sims, i * this.k, this.k, this.binary ? 1 : interest(weight), acc, mark, all, count)
     }
     // Both parts scaled to at most 1 (plus the recency bonus) before they are added.
     let topScore = 0
-    for (let t = 0; t < touched.length; t++) topScore = Math.max(topScore, acc[touched[t]!]!)
+    for (let t = 0; t < count; t++) topScore = Math.max(topScore, acc[all[t]!]!)
     const scale = topScore > 0 ? 1 / topScore : 1
-    for (let t = 0; t < touched.length; t++) acc[touched[t]!]! *= scale
+    for (let t = 0; t < count; t++) acc[all[t]!]! *= scale
     for (const [j, boost] of ownItemBoosts(history, this.index, options.exclude)) {
       if (mark[j] === 0) {
         mark[j] = 1
-        touched.push(j)
+        all[count++] = j
       }
       acc[j]! += this.repeatWeight * boost
     }
-    const ranked = this.best(touched, acc, mark, options)
+    const ranked = this.best(all.subarray(0, count), acc, mark, options)
     if (ranked.length >= options.limit) return ranked
     return fillFrom(ranked, this.popular.recommend(history, { limit: options.limit + history.size, exclude: options.exclude }).map((p) => ({ ...p, score: 0 })), options.limit, options.exclude)
   }
 
   /** The `limit` best touched items, highest score first (ties by index); resets the scratch. */
-  private best(touched: number[], acc: Float64Array, mark: Uint8Array, { limit, exclude }: RecommendOptions): ScoredItem[] {
+  private best(touched: Int32Array, acc: Float64Array, mark: Uint8Array, { limit, exclude }: RecommendOptions): ScoredItem[] {
     const ranked = topKOf(acc, touched, limit, this.items, exclude)
-    for (const j of touched) {
+    for (let t = 0; t < touched.length; t++) {
+      const j = touched[t]!
       acc[j] = 0
       mark[j] = 0
     }
