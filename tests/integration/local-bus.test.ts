@@ -66,3 +66,34 @@ test('messages left in the store file by an earlier version move into the queue 
     dir.remove()
   }
 })
+
+test('if the commit thread dies, each publish in flight is either durable or refused (503), and publishing goes on', async () => {
+  const db = openSqlite(tmp.dir, 'queue-crash.sqlite')
+  const bus = new LocalBus(db)
+  await bus.init()
+  await bus.publish('events', encodeJson({ n: -1 })) // starts the commit thread
+  const outcomes: Promise<{ n: number; ok: boolean; name?: string }>[] = []
+  for (let round = 0; round < 10; round++) {
+    for (let i = 0; i < 20; i++) {
+      const n = round * 20 + i
+      outcomes.push(bus.publish('events', encodeJson({ n })).then(() => ({ n, ok: true }), (err: Error) => ({ n, ok: false, name: err.name })))
+    }
+    if (round < 9) await Bun.sleep(1)
+  }
+  // The thread goes away with the last round in flight (as if it crashed).
+  ;(bus as unknown as { committer: Worker }).committer.terminate()
+  const results = await Promise.all(outcomes)
+  expect(results.some((r) => !r.ok)).toBe(true)
+  const stored = new Set(
+    db.query<{ body: Uint8Array }, []>("SELECT body FROM queue_messages WHERE queue = 'events'").all().map((r) => (decodeJson(r.body) as { n: number }).n),
+  )
+  for (const r of results) {
+    if (r.ok) expect(stored.has(r.n)).toBe(true) // a resolved publish is in the file
+    else expect(r.name).toBe('UnavailableError')
+  }
+  // A new thread takes the next publishes.
+  await bus.publish('events', encodeJson({ n: 1000 }))
+  expect((await bus.stats('events')).ready).toBeGreaterThanOrEqual(2)
+  await bus.close()
+  db.close()
+})
