@@ -130,13 +130,18 @@ async function storedEvents(url: string, apiKey: string): Promise<number> {
 }
 
 // 1. Ceilings.
+const ceilings: number[] = []
 for (const [name, script] of [['ceiling: bare Bun.serve, parse JSON, 202', 'bench/ceilings/bare.ts'], ['ceiling: Elysia, validate only', 'bench/ceilings/elysia.ts']] as const) {
   const p = await start(['bun', script], {}, false)
   await Bun.sleep(500)
-  record(`${name} (wrk, ${connections} conns)`, await wrk(p.url, ['/events'], { body: single }))
+  const saturated = await wrk(p.url, ['/events'], { body: single })
+  ceilings.push(saturated.rps)
+  record(`${name} (wrk, ${connections} conns)`, saturated)
   record(`${name} (vegeta, 5,000/s)`, await vegeta(p.url, ['/events'], 5000, { body: single }))
   await p.stop()
 }
+/** The ratio a reader compares: this figure over each ceiling of the same run. */
+const ofCeilings = (rps: number) => `${(rps / ceilings[0]!).toFixed(2)}× bare, ${(rps / ceilings[1]!).toFixed(2)}× Elysia`
 
 /** Writes back what earlier rows left dirty, so that it does not slow the fsyncs of the next. */
 const settle = () => Bun.spawnSync(['sync'])
@@ -149,7 +154,8 @@ async function ingest(mode: string, cmds: string[][], env: Record<string, string
   const api = procs[0]!
   try {
     const apiKey = await register(api.url)
-    record(`${mode}: POST /events/, 1 event (wrk, ${connections} conns)`, await wrk(api.url, ['/events/'], { body: single, apiKey }))
+    const singles = await wrk(api.url, ['/events/'], { body: single, apiKey })
+    record(`${mode}: POST /events/, 1 event (wrk, ${connections} conns)`, singles, ofCeilings(singles.rps))
     record(`${mode}: POST /events/, 1 event (vegeta, 5,000/s)`, await vegeta(api.url, ['/events/'], 5000, { body: single, apiKey }))
     const many = await wrk(api.url, ['/events/'], { body: batch, apiKey, connections: 8 })
     record(`${mode}: POST /events/, 1,000 events (wrk, 8 conns)`, many, `${(many.rps * 1000).toFixed(0)} events/s accepted`)
