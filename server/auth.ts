@@ -42,8 +42,10 @@ export class ApiKeyCache {
 }
 
 export const auth = ({ keys }: Pick<AppDeps, 'keys'>) =>
-  new Elysia({ name: 'auth' }).derive({ as: 'scoped' }, async ({ headers, status }) => {
-    const apiKey = headers['x-api-key']
+  new Elysia({ name: 'auth' }).derive({ as: 'scoped' }, async ({ request, status }) => {
+    // From the request: a hook that asks for Elysia's `headers` makes it copy every header of the
+    // request into an object (headers.toJSON()), and only one is needed here.
+    const apiKey = request.headers.get('x-api-key')
     if (!apiKey) return status(401, errorBody('unauthorized', 'missing X-API-KEY header'))
     const webshop = await keys.find(apiKey)
     if (!webshop) return status(401, errorBody('unauthorized', 'invalid API key'))
