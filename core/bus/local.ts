@@ -244,6 +244,10 @@ export class LocalBus implements Bus {
             rows.push(...this.claim(queue, options.batchSize - rows.length, maxBytes - bytes()))
           }
           await this.handle(queue, rows, handler)
+          // SQLite calls are synchronous, so the awaits above settle at once and, with a backlog,
+          // this loop would run from one batch to the next without ever letting the thread's
+          // timers and messages in: a stop request, another queue's consumer, a broadcast.
+          await new Promise<void>((resolve) => setImmediate(resolve))
         } catch (err) {
           // The file is busy or failing (another process holds the write lock too long, a full
           // disk): what was claimed comes back when its lease ends. Pause, then go on.

@@ -64,6 +64,24 @@ export function busContract(name: string, makeFactory: () => BusFactory) {
       expect(sizes).toEqual([5])
     })
 
+    test('a consumer working through a backlog stops after the batch in hand, not after the backlog', async () => {
+      const f = fresh()
+      const bus = await f.open()
+      for (let n = 0; n < 60; n++) await bus.publish('events', body(n))
+      let handled = 0
+      let stopped: Promise<void> | null = null
+      const sub = await bus.consume('events', async (batch) => {
+        handled += batch.length
+        // Asked from a timer, as a signal handler or a message from another thread would ask.
+        if (!stopped) setTimeout(() => (stopped = sub.stop()), 0)
+        return batch.map((): Outcome => 'ack')
+      }, { batchSize: 1, prefetch: 16, lingerMs: 0 })
+      await waitFor(async () => stopped !== null, 10_000, 'the stop request')
+      await stopped
+      expect(handled).toBeGreaterThan(0)
+      expect(handled).toBeLessThan(60)
+    })
+
     test('closes a batch once its bodies reach maxBytes', async () => {
       const f = fresh()
       const bus = await f.open()
