@@ -153,23 +153,23 @@ export interface RecommendResult {
 export async function recommendForUser(store: Store, cache: ModelCache, req: RecommendRequest): Promise<RecommendResult> {
   // Filtered answers also depend on item attributes, which change without the user's events:
   // they are always computed.
-  if (cache.answerEntries === 0 || hasFilter(req.filter)) return computeForUser(store, cache, req)
-  const [loaded, count] = await Promise.all([cache.get(req.webshopId), store.userEventCount(req.webshopId, req.userId)])
-  if (!loaded) return computeForUser(store, cache, req)
+  const keep = cache.answerEntries > 0 && !hasFilter(req.filter)
+  const [loaded, count] = await Promise.all([cache.get(req.webshopId), keep ? store.userEventCount(req.webshopId, req.userId) : 0])
+  if (!keep || !loaded) return computeForUser(store, cache, req, loaded)
   const key = `${req.webshopId}\n${req.userId}\n${req.limit}\n${req.includeSeen ? 1 : 0}`
   const version = `${loaded.version}\n${req.settingsVersion}\n${count}`
   const kept = cache.answer(key, version)
   if (kept) return kept
   // Events stored between the count and the history read only make this answer newer than
   // `version` says; the next request then counts more and computes again.
-  const result = await computeForUser(store, cache, req)
-  if (result.modelVersion === loaded.version) cache.remember(key, version, result)
+  const result = await computeForUser(store, cache, req, loaded)
+  cache.remember(key, version, result)
   return result
 }
 
-async function computeForUser(store: Store, cache: ModelCache, req: RecommendRequest): Promise<RecommendResult> {
-  const [loaded, events] = await Promise.all([cache.get(req.webshopId), store.userHistory(req.webshopId, req.userId, HISTORY_LIMIT)])
-  const history = historyFrom(events, req.weights)
+/** Scores the user's stored history with `loaded` (the shop's model), or ranks popular items without one. */
+async function computeForUser(store: Store, cache: ModelCache, req: RecommendRequest, loaded: Loaded | null): Promise<RecommendResult> {
+  const history = historyFrom(await store.userHistory(req.webshopId, req.userId, HISTORY_LIMIT), req.weights)
   const exclude: ReadonlySet<string> = req.includeSeen ? new Set() : new Set(history.keys())
   const wanted = hasFilter(req.filter) ? FILTER_CANDIDATES : req.limit
   if (loaded) {

@@ -23,7 +23,6 @@ export type CommitAnswer = { through: number; queues: QueueName[] } | { through:
 /** Most messages committed in one transaction. */
 const GROUP_COMMIT_MAX = 1000
 
-let insert: ((r: CommitRequest, now: number) => void) | null = null
 let transaction: ((group: CommitRequest[]) => void) | null = null
 let groupCommitMs = 0
 let lastCommitAt = 0
@@ -34,11 +33,10 @@ self.onmessage = (e: MessageEvent<CommitSetup | CommitRequest>) => {
   const m = e.data
   if ('file' in m) {
     const db = openSqlite(dirname(m.file), basename(m.file))
-    const statement = db.query('INSERT INTO queue_messages (queue, size, body, enqueued_at) VALUES (?1, ?2, ?3, ?4)')
-    insert = (r, now) => void statement.run(r.queue, r.body.byteLength, r.body, now)
+    const insert = db.query('INSERT INTO queue_messages (queue, size, body, enqueued_at) VALUES (?1, ?2, ?3, ?4)')
     transaction = db.transaction((group: CommitRequest[]) => {
       const now = Date.now()
-      for (const r of group) insert!(r, now)
+      for (const r of group) insert.run(r.queue, r.body.byteLength, r.body, now)
     })
     groupCommitMs = m.groupCommitMs
     return
