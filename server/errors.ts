@@ -1,6 +1,6 @@
 // One mapping from everything that can go wrong to `{error: {code, message, details?}}`.
 import { Value } from '@sinclair/typebox/value'
-import { Elysia, type TSchema, type ValidationError } from 'elysia'
+import { Elysia, type TSchema, ValidationError } from 'elysia'
 import { AppError, UnavailableError } from '../core/errors'
 import type { ErrorBody } from '../core/schemas'
 import type { AppDeps } from './deps'
@@ -32,7 +32,9 @@ export const errors = ({ store, log, config }: Pick<AppDeps, 'store' | 'log' | '
       switch (code) {
         case 'VALIDATION':
           set.status = 422
-          return errorBody('validation_failed', `invalid ${error.type}`, explain(error))
+          // Not always a ValidationError: a value Elysia decodes (a repeated query parameter such as
+          // `filter`) fails as TypeBox's TransformDecodeCheckError, which names no request part.
+          return errorBody('validation_failed', `invalid ${error instanceof ValidationError ? error.type : 'request'}`, explain(error))
         case 'PARSE':
           set.status = 400
           return errorBody('invalid_body', 'the request body is not valid JSON')
@@ -54,14 +56,47 @@ export const errors = ({ store, log, config }: Pick<AppDeps, 'store' | 'log' | '
     })
 
 /**
- * Where and why the input failed, at most 20 entries. A union at the root (one event or an array
- * of them) is explained against the variant of the value's own shape, not as "matches none".
+ * Where and why the input failed, at most 20 entries. A union (one event or an array of them; one
+ * filter or several) is explained against the variant of the value's own shape, not as "matches
+ * none". Never throws: this runs inside the error handler, where a throw would be a 500.
  */
-function explain(error: Readonly<ValidationError>): { path: string; message: string }[] {
-  const validator = error.validator as { schema?: TSchema } & TSchema
-  const schema: TSchema = validator.schema ?? validator
-  const shape = Array.isArray(error.value) ? 'array' : typeof error.value === 'object' && error.value !== null ? 'object' : null
-  const variant = Array.isArray(schema.anyOf) ? (schema.anyOf as TSchema[]).find((v) => v.type === shape) : undefined
-  if (variant) return [...Value.Errors(variant, error.value)].slice(0, 20).map((e) => ({ path: e.path, message: e.message }))
-  return error.all.slice(0, 20).map((e) => ({ path: 'path' in e ? e.path : '', message: e.summary ?? ('message' in e ? e.message : 'invalid') }))
+function explain(error: unknown): { path: string; message: string }[] {
+  try {
+    if (error instanceof ValidationError) {
+      const validator = error.validator as { schema?: TSchema } & TSchema
+      const root = againstVariant(validator.schema ?? validator, error.value, '')
+      if (root) return root.slice(0, 20)
+      return error.all
+        .flatMap((e) => {
+          const path = 'path' in e ? e.path : ''
+          const inner = 'schema' in e ? againstVariant(e.schema, e.value, path) : null
+          return inner ?? [{ path, message: e.summary ?? ('message' in e ? e.message : 'invalid') }]
+        })
+        .slice(0, 20)
+    }
+    // TypeBox's TransformDecodeCheckError carries the first failing value, its path relative to
+    // the decoded parameter.
+    const first = (error as { error?: { path?: unknown; message?: unknown } }).error
+    if (typeof first?.message === 'string') return [{ path: typeof first.path === 'string' ? first.path : '', message: first.message }]
+  } catch {
+    // The details are a courtesy; the 422 stands without them.
+  }
+  return []
+}
+
+/**
+ * The errors of `value` against the variant of union `schema` that has the value's shape, if any;
+ * nested unions too (Elysia turns an array in a query into one: a string or an array).
+ */
+function againstVariant(schema: TSchema, value: unknown, base: string): { path: string; message: string }[] | null {
+  if (!Array.isArray(schema.anyOf)) return null
+  const shape = Array.isArray(value) ? 'array' : value === null ? 'null' : typeof value
+  for (const variant of schema.anyOf as TSchema[]) {
+    const nested = againstVariant(variant, value, base)
+    if (nested) return nested
+    if (variant.type !== shape) continue
+    const errors = [...Value.Errors(variant, value)].map((e) => ({ path: base + e.path, message: e.message }))
+    return errors.length > 0 ? errors : null
+  }
+  return null
 }

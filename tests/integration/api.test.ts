@@ -112,6 +112,35 @@ describe('bad input is a 4xx JSON error', () => {
     expect(res.body.error.details).toContainEqual(expect.objectContaining({ path: '/1/item/attributes/$set' }))
   })
 
+  test('a malformed filter is a 422 naming the failing value, on every route that takes one', async () => {
+    for (const path of ['/recommend/u1', '/items/i1/similar', '/popular']) {
+      for (const query of ['filter=no-colon', 'filter=a:b&filter=no-colon', `filter=${'x'.repeat(300)}`, 'filter=$where:1']) {
+        const res = await api('GET', `${path}?${query}`)
+        expect(res.status).toBe(422)
+        expect(res.body.error.code).toBe('validation_failed')
+        expect(res.body.error.details).toContainEqual(expect.objectContaining({ message: expect.stringContaining('match') }))
+      }
+    }
+  })
+
+  test('hostile queries, path segments and bodies on every route: a JSON answer, never a 5xx', async () => {
+    const queries = ['', 'limit=', 'limit=%00', 'limit=1e309', 'limit=-0', 'limit=NaN', 'limit=1&limit=2', 'days=99999999999999999999', 'includeSeen=', 'includeSeen[]=1',
+      'filter=', 'filter=:', 'filter=a:', 'filter=%00:x', `filter=a:${'v'.repeat(5000)}`, 'filter[a]=b', 'filter=a:b&filter=a:c', '__proto__=x', 'constructor[prototype]=1', `x=${'%'.repeat(3)}`]
+    const segments = ['x', '%00', '%ZZ', '..%2F..%2Fetc', 'a%2Fb', encodeURIComponent('ü🙂'), 'x'.repeat(3000), '__proto__', 'constructor']
+    const bodies = ['', 'null', '0', '"x"', '[]', '{}', '{"__proto__":{"x":1}}', '[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]', '{"limit":1e999}', '\u0000', '{"a":"\ud800"}']
+    const requests: [string, string, string?][] = []
+    for (const q of queries) for (const path of ['/recommend/u1/', '/items/i1/similar/', '/popular/', '/users/u1/events/', '/webshops/', '/models/latest/']) requests.push(['GET', `${path}?${q}`])
+    for (const seg of segments) for (const path of ['/recommend/', '/items/', '/users/', '/train/']) requests.push(['GET', `${path}${seg}${path === '/items/' ? '/similar/' : path === '/users/' ? '/events/' : '/'}`])
+    for (const body of bodies) for (const [method, path] of [['POST', '/events/'], ['POST', '/train/'], ['PUT', '/webshops/'], ['POST', '/webshops/register/']]) requests.push([method!, path!, body])
+    for (const [method, path, body] of requests) {
+      const res = await fetch(`${server.url}${path}`, { method, body, headers: { 'x-api-key': apiKey, 'content-type': 'application/json' } })
+      const what = `${method} ${path.slice(0, 80)} ${body ?? ''}`
+      expect({ what, status: res.status < 500 }).toEqual({ what, status: true })
+      expect({ what, type: res.headers.get('content-type') ?? '' }).toEqual({ what, type: expect.stringContaining('application/json') })
+      await res.json()
+    }
+  })
+
   test('bad query values and unknown routes', async () => {
     expect((await api('GET', '/recommend/u1?limit=0')).status).toBe(422)
     expect((await api('GET', '/recommend/u1?limit=abc')).status).toBe(422)
