@@ -68,7 +68,7 @@ export const EventInput = t.Object(
   {
     eventId: t.Optional(t.String({ minLength: 1, maxLength: 128, description: 'Idempotency key; filled in when absent' })),
     type: EventType,
-    timestamp: t.Optional(t.String({ format: 'date-time', description: 'When it happened (ISO 8601); now when absent' })),
+    timestamp: t.Optional(t.String({ format: 'date-time', description: 'When it happened (ISO 8601); now when absent; at most 24 hours ahead of the server clock' })),
     user: Entity,
     item: Entity,
   },

@@ -107,6 +107,20 @@ describe('bad input is a 4xx JSON error', () => {
     })
   }
 
+  test('a timestamp more than a day ahead of the server clock is a 422 for the whole request', async () => {
+    const soon = new Date(Date.now() + 23 * 3_600_000).toISOString()
+    // No worker runs here: what is accepted stays on the queue, one message per request.
+    const queued = async () => (await ports.bus.stats('events')).ready
+    const before = await queued()
+    const res = await api('POST', '/events', [event({ timestamp: soon }), event({ timestamp: '9999-12-31T23:59:59Z' })])
+    expect(res.status).toBe(422)
+    expect(res.body.error.details).toEqual([{ index: 1, timestamp: '9999-12-31T23:59:59Z' }])
+    expect((await api('POST', '/events', event({ timestamp: new Date(Date.now() + 25 * 3_600_000).toISOString() }))).status).toBe(422)
+    expect(await queued()).toBe(before)
+    expect((await api('POST', '/events', [event({ timestamp: soon }), event({ timestamp: '1999-01-01T00:00:00Z' })])).status).toBe(202)
+    expect(await queued()).toBe(before + 1)
+  })
+
   test('the error names the failing field', async () => {
     const res = await api('POST', '/events', [event(), event({ item: { id: 'i', attributes: { $set: 1 } } })])
     expect(res.body.error.details).toContainEqual(expect.objectContaining({ path: '/1/item/attributes/$set' }))
