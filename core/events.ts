@@ -13,6 +13,16 @@ import type { WebshopRecord } from './store/store'
  */
 export const MAX_FUTURE_MS = 24 * 3_600_000
 
+/** Whether the date part of an RFC 3339 timestamp names a day that exists (`new Date` rolls 30 February over to March). */
+export function isCalendarDay(timestamp: string): boolean {
+  const year = Number(timestamp.slice(0, 4))
+  const month = Number(timestamp.slice(5, 7))
+  const day = Number(timestamp.slice(8, 10))
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0)
+  const days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
+  return days !== undefined && day >= 1 && day <= days
+}
+
 export async function acceptEvents(publisher: EventPublisher, webshop: WebshopRecord, input: EventInput | EventInput[], now = new Date()): Promise<number> {
   const events = Array.isArray(input) ? input : [input]
   const weights = webshop.settings.eventWeights
@@ -21,8 +31,11 @@ export async function acceptEvents(publisher: EventPublisher, webshop: WebshopRe
     throw unprocessable('custom event types must be declared in the webshop settings (PUT /webshops/ with settings.eventWeights)', unknown)
   }
   const latest = now.getTime() + MAX_FUTURE_MS
-  const future = events.flatMap((e, index) => (e.timestamp && Date.parse(e.timestamp) > latest ? [{ index, timestamp: e.timestamp }] : []))
-  if (future.length > 0) throw unprocessable('timestamp is more than 24 hours ahead of the server clock', future)
+  const badTimes = events.flatMap((e, index) => {
+    const problem = !e.timestamp ? null : !isCalendarDay(e.timestamp) ? 'no such day' : Date.parse(e.timestamp) > latest ? 'more than 24 hours ahead of the server clock' : null
+    return problem ? [{ index, timestamp: e.timestamp, problem }] : []
+  })
+  if (badTimes.length > 0) throw unprocessable('timestamps must be real days, at most 24 hours ahead of the server clock', badTimes)
   const receivedAt = now.toISOString()
   const accepted: AcceptedEvent[] = events.map((e) => ({
     eventId: e.eventId ?? Bun.randomUUIDv7(),

@@ -64,11 +64,24 @@ export const Entity = t.Object(
   { additionalProperties: false },
 )
 
+/**
+ * RFC 3339: a date, `T`, a time (seconds optional), and `Z` or an offset. Elysia's `date-time`
+ * format alone also passes what `new Date` reads, `01/02/2026` among it, month or day first.
+ * Impossible days (`2026-02-30`) are refused in acceptEvents.
+ */
+export const TIMESTAMP_PATTERN = '^\\d{4}-\\d{2}-\\d{2}[Tt]\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,9})?)?([Zz]|[+-]\\d{2}:\\d{2})$'
+
 export const EventInput = t.Object(
   {
     eventId: t.Optional(t.String({ minLength: 1, maxLength: 128, description: 'Idempotency key; filled in when absent' })),
     type: EventType,
-    timestamp: t.Optional(t.String({ format: 'date-time', description: 'When it happened (ISO 8601); now when absent; at most 24 hours ahead of the server clock' })),
+    timestamp: t.Optional(
+      t.String({
+        format: 'date-time',
+        pattern: TIMESTAMP_PATTERN,
+        description: 'When it happened, as RFC 3339 (e.g. `2026-12-01T10:00:00Z` or `…+01:00`); now when absent; at most 24 hours ahead of the server clock',
+      }),
+    ),
     user: Entity,
     item: Entity,
   },

@@ -114,11 +114,27 @@ describe('bad input is a 4xx JSON error', () => {
     const before = await queued()
     const res = await api('POST', '/events', [event({ timestamp: soon }), event({ timestamp: '9999-12-31T23:59:59Z' })])
     expect(res.status).toBe(422)
-    expect(res.body.error.details).toEqual([{ index: 1, timestamp: '9999-12-31T23:59:59Z' }])
+    expect(res.body.error.details).toEqual([{ index: 1, timestamp: '9999-12-31T23:59:59Z', problem: 'more than 24 hours ahead of the server clock' }])
     expect((await api('POST', '/events', event({ timestamp: new Date(Date.now() + 25 * 3_600_000).toISOString() }))).status).toBe(422)
     expect(await queued()).toBe(before)
     expect((await api('POST', '/events', [event({ timestamp: soon }), event({ timestamp: '1999-01-01T00:00:00Z' })])).status).toBe(202)
     expect(await queued()).toBe(before + 1)
+  })
+
+  test('timestamps are RFC 3339 and name days that exist', async () => {
+    for (const ts of ['2024-02-29T12:00:00Z', '2026-12-01T10:00Z', '2026-12-01T10:00:00.123456+01:00', '2026-11-30t23:59:59z']) {
+      expect({ ts, status: (await api('POST', '/events', event({ timestamp: ts }))).status }).toEqual({ ts, status: 202 })
+    }
+    // Not RFC 3339, or no date at all: the schema refuses them.
+    for (const ts of ['01/02/2026', '2026-12-01 10:00:00Z', '2026-12-01T10:00:00', 'Mon Jan 05 2026 10:00:00 GMT+0000 (UTC)', '2026-13-01T00:00:00Z']) {
+      const res = await api('POST', '/events', event({ timestamp: ts }))
+      expect({ ts, status: res.status, path: res.body.error.details[0].path }).toEqual({ ts, status: 422, path: '/timestamp' })
+    }
+    // Well formed, but the day does not exist (`new Date` would roll it over into the next month).
+    for (const ts of ['2026-02-29T12:00:00Z', '2026-04-31T00:00:00Z', '2100-02-29T00:00:00Z']) {
+      const res = await api('POST', '/events', [event(), event({ timestamp: ts })])
+      expect({ ts, status: res.status, details: res.body.error.details }).toEqual({ ts, status: 422, details: [{ index: 1, timestamp: ts, problem: 'no such day' }] })
+    }
   })
 
   test('the error names the failing field', async () => {
