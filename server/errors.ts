@@ -1,6 +1,6 @@
 // One mapping from everything that can go wrong to `{error: {code, message, details?}}`.
 import { Value } from '@sinclair/typebox/value'
-import { Elysia, type TSchema, ValidationError } from 'elysia'
+import { Elysia, type TSchema, type ValidationError } from 'elysia'
 import { AppError, UnavailableError } from '../core/errors'
 import type { ErrorBody } from '../core/schemas'
 import type { AppDeps } from './deps'
@@ -34,7 +34,7 @@ export const errors = ({ store, log, config }: Pick<AppDeps, 'store' | 'log' | '
           set.status = 422
           // Not always a ValidationError: a value Elysia decodes (a repeated query parameter such as
           // `filter`) fails as TypeBox's TransformDecodeCheckError, which names no request part.
-          return errorBody('validation_failed', `invalid ${error instanceof ValidationError ? error.type : 'request'}`, explain(error))
+          return errorBody('validation_failed', `invalid ${isValidationError(error) ? error.type : 'request'}`, explain(error))
         case 'PARSE':
           set.status = 400
           return errorBody('invalid_body', 'the request body is not valid JSON')
@@ -62,7 +62,7 @@ export const errors = ({ store, log, config }: Pick<AppDeps, 'store' | 'log' | '
  */
 function explain(error: unknown): { path: string; message: string }[] {
   try {
-    if (error instanceof ValidationError) {
+    if (isValidationError(error)) {
       const validator = error.validator as { schema?: TSchema } & TSchema
       const root = againstVariant(validator.schema ?? validator, error.value, '')
       if (root) return root.slice(0, 20)
@@ -70,7 +70,8 @@ function explain(error: unknown): { path: string; message: string }[] {
         .flatMap((e) => {
           const path = 'path' in e ? e.path : ''
           const inner = 'schema' in e ? againstVariant(e.schema, e.value, path) : null
-          return inner ?? [{ path, message: e.summary ?? ('message' in e ? e.message : 'invalid') }]
+          const union = 'schema' in e && Array.isArray(e.schema.anyOf) && !('summary' in e && e.summary?.startsWith('Property'))
+          return inner ?? [{ path, message: union ? expected(e.schema) : (e.summary ?? ('message' in e ? e.message : 'invalid')) }]
         })
         .slice(0, 20)
     }
@@ -84,6 +85,10 @@ function explain(error: unknown): { path: string; message: string }[] {
   return []
 }
 
+/** Elysia's own validation error (by shape: a second copy of Elysia would fail `instanceof`). */
+const isValidationError = (error: unknown): error is ValidationError =>
+  typeof error === 'object' && error !== null && 'validator' in error && 'all' in error && 'type' in error
+
 /**
  * The errors of `value` against the variant of union `schema` that has the value's shape, if any;
  * nested unions too (Elysia turns an array in a query into one: a string or an array).
@@ -95,8 +100,21 @@ function againstVariant(schema: TSchema, value: unknown, base: string): { path: 
     const nested = againstVariant(variant, value, base)
     if (nested) return nested
     if (variant.type !== shape) continue
-    const errors = [...Value.Errors(variant, value)].map((e) => ({ path: base + e.path, message: e.message }))
+    const errors = [...Value.Errors(variant, value)].map((e) => ({ path: base + e.path, message: Array.isArray(e.schema.anyOf) ? expected(e.schema) : e.message }))
     return errors.length > 0 ? errors : null
   }
   return null
+}
+
+/** What a union accepts, for a person: `Expected "view", "click" or a string matching ^custom:…$`, not "Expected union value". */
+function expected(union: TSchema): string {
+  const describe = (v: TSchema): string[] => {
+    if (Array.isArray(v.anyOf)) return (v.anyOf as TSchema[]).flatMap(describe)
+    if ('const' in v) return [JSON.stringify(v.const)]
+    if (v.type === 'string' && typeof v.pattern === 'string') return [`a string matching ${v.pattern}`]
+    const type = typeof v.type === 'string' ? v.type : 'value'
+    return [`${/^[aeiou]/.test(type) ? 'an' : 'a'} ${type}`]
+  }
+  const each = [...new Set(describe(union))]
+  return `Expected ${each.length > 1 ? `${each.slice(0, -1).join(', ')} or ${each.at(-1)}` : each[0]}`
 }

@@ -140,6 +140,11 @@ describe('bad input is a 4xx JSON error', () => {
   test('the error names the failing field', async () => {
     const res = await api('POST', '/events', [event(), event({ item: { id: 'i', attributes: { $set: 1 } } })])
     expect(res.body.error.details).toContainEqual(expect.objectContaining({ path: '/1/item/attributes/$set' }))
+    // A field that takes one of several things says which.
+    const type = await api('POST', '/events', [event(), event({ type: 'veiw' })])
+    expect(type.body.error.details).toEqual([{ path: '/1/type', message: expect.stringMatching(/^Expected "view", "click", .*"purchase" or a string matching \^custom:/) }])
+    const attribute = await api('POST', '/events', event({ item: { id: 'i', attributes: { size: { cm: 3 } } } }))
+    expect(attribute.body.error.details).toEqual([{ path: '/item/attributes/size', message: 'Expected a string, a number, a boolean or an array' }])
   })
 
   test('a malformed filter is a 422 naming the failing value, on every route that takes one', async () => {
