@@ -217,13 +217,20 @@ await ingest('embedded', [['bun', 'server/dev.ts']], embeddedEnv(mkdtempSync(joi
     record(`embedded: GET /recommend/, ${model} model (vegeta, 2,000/s)`, await vegeta(p.url, users, 2000, { apiKey }), 'answers kept while unchanged (the default)')
     rows.push([`embedded with the OR-T model: peak RSS ${p.peakRssMb().toFixed(0)} MB`, '', '', '', '', ''])
     await p.stop()
-    // The same data and model, with every answer computed: a history read and a scoring each.
-    const computing = await start(['bun', 'server/dev.ts'], { ...embeddedEnv(dataDir), RECOMMEND_CACHE_ENTRIES: '0' })
-    try {
-      record(`embedded: GET /recommend/, ${model} model, every answer computed (wrk, 16 conns)`, await wrk(computing.url, users, { apiKey, connections: 16 }), 'RECOMMEND_CACHE_ENTRIES=0')
-      record(`embedded: GET /recommend/, ${model} model, every answer computed (vegeta, 2,000/s)`, await vegeta(computing.url, users, 2000, { apiKey }), 'RECOMMEND_CACHE_ENTRIES=0')
-    } finally {
-      await computing.stop()
+    // The same data and model, with every answer computed: a history read and a scoring each, on
+    // the scoring thread (the default), and as the baseline on the API thread itself.
+    for (const [threads, where] of [['1', 'on a scoring thread'], ['0', 'on the API thread']] as const) {
+      const computing = await start(['bun', 'server/dev.ts'], { ...embeddedEnv(dataDir), RECOMMEND_CACHE_ENTRIES: '0', RECOMMEND_THREADS: threads })
+      try {
+        const note = `RECOMMEND_CACHE_ENTRIES=0 RECOMMEND_THREADS=${threads}`
+        record(`embedded: GET /recommend/, ${model} model, every answer computed ${where} (wrk, 16 conns)`, await wrk(computing.url, users, { apiKey, connections: 16 }), note)
+        record(`embedded: GET /recommend/, ${model} model, every answer computed ${where} (vegeta, 2,000/s)`, await vegeta(computing.url, users, 2000, { apiKey }), note)
+        // Mixed traffic: single events at a fixed rate while 8 connections ask for computed answers.
+        const [events] = await Promise.all([vegeta(computing.url, ['/events/'], 500, { body: single, apiKey }), wrk(computing.url, users, { apiKey, connections: 8 })])
+        record(`embedded: POST /events/, 1 event, while answers are computed ${where} (vegeta, 500/s)`, events, note)
+      } finally {
+        await computing.stop()
+      }
     }
   } finally {
     await p.stop()

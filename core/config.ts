@@ -29,6 +29,7 @@ export const ConfigSchema = t.Object({
   MAX_BODY_BYTES: Int(1024, 64 * 1024 * 1024, 4 * 1024 * 1024, 'Largest accepted request body'),
   AUTH_CACHE_MS: Int(0, 60_000, 1_000, 'How long a server trusts a checked API key; 0 checks the store on every request'),
   RECOMMEND_CACHE_ENTRIES: Int(0, 10_000_000, 20_000, "Answers of GET /recommend a server keeps, each used only while the user's events, the model and the shop's settings are unchanged (0: none)"),
+  RECOMMEND_THREADS: Int(0, 16, 1, 'Threads that compute recommendations off the API thread, each with its own copy of the models it serves (0: on the API thread)'),
   MODEL_REFRESH_MS: Int(0, 3_600_000, 5_000, 'How often a server re-checks for a newer model when no update message arrives'),
 })
 export type Config = Static<typeof ConfigSchema>

@@ -1,4 +1,5 @@
 // The one place that picks adapters from the configuration. Everything else receives ports.
+import type { Database } from 'bun:sqlite'
 import type { Bus } from './bus/bus'
 import { LocalBus } from './bus/local'
 import { RabbitBus } from './bus/rabbitmq'
@@ -22,7 +23,7 @@ export async function openPorts(config: Config, log: Logger): Promise<Ports> {
   // worker never holds the lock a publish (a request waiting for its 202) needs.
   const storeDb = config.MONGODB_URL ? null : openSqlite(config.DATA_DIR, STORE_FILE)
   const queueDb = config.AMQP_URL ? null : openSqlite(config.DATA_DIR, QUEUE_FILE)
-  const store: Store = storeDb ? new SqliteStore(storeDb) : new MongoStore(config.MONGODB_URL!, config.MONGODB_DB)
+  const store = storeOn(config, storeDb)
   const bus: Bus = config.AMQP_URL
     ? new RabbitBus(
         config.AMQP_URL,
@@ -54,6 +55,24 @@ export async function openPorts(config: Config, log: Logger): Promise<Ports> {
       await store.close()
       storeDb?.close()
       queueDb?.close()
+    },
+  }
+}
+
+function storeOn(config: Config, storeDb: Database | null): Store {
+  return storeDb ? new SqliteStore(storeDb) : new MongoStore(config.MONGODB_URL!, config.MONGODB_DB)
+}
+
+/** The store alone, with a connection of its own (a thread that only reads models). */
+export async function openStore(config: Config): Promise<{ store: Store; close(): Promise<void> }> {
+  const storeDb = config.MONGODB_URL ? null : openSqlite(config.DATA_DIR, STORE_FILE)
+  const store = storeOn(config, storeDb)
+  await store.init()
+  return {
+    store,
+    async close() {
+      await store.close()
+      storeDb?.close()
     },
   }
 }

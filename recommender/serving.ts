@@ -1,13 +1,13 @@
-// The request path: the latest model of each webshop held in memory (loaded once per version),
-// scored against the user's history as the store holds it right now. An answer is kept and
-// served again while nothing it depends on changed: the model version, the shop's settings and
-// the user's history, whose version is the count of the user's events (events are only ever
-// added), so a request that finds them unchanged costs one counting read instead of a history
-// read and a scoring.
+// The request path: which model version each webshop serves (checked every MODEL_REFRESH_MS, at
+// once when a broadcast says a new one is done), scored against the user's history as the store
+// holds it right now by a Scorer (scorer.ts: on this thread, or on scoring threads that load each
+// model once per version). An answer is kept and served again while nothing it depends on
+// changed: the model version, the shop's settings and the user's history, whose version is the
+// count of the user's events (events are only ever added), so a request that finds them
+// unchanged costs one counting read instead of a history read and a scoring.
 import type { HistoryEvent, Store } from '../core/store/store'
-import type { History, ScoredItem, TrainedModel } from './interface'
-import { getRecommender } from './registry'
-import { fillFrom } from './topk'
+import type { History, ScoredItem } from './interface'
+import { InlineScorer, type Scorer, shared } from './scorer'
 
 /** How much of a user's history is read per request: the newest events. */
 export const HISTORY_LIMIT = 1000
@@ -16,7 +16,6 @@ const POPULAR_FALLBACK_TTL_MS = 5_000
 
 interface Loaded {
   version: number
-  model: TrainedModel
   checkedAt: number
 }
 
@@ -29,10 +28,12 @@ export class ModelCache {
 
   constructor(
     private readonly store: Store,
-    /** How long a cached model is trusted before its version is checked again. */
+    /** How long a model version is trusted before it is checked again. */
     private readonly refreshMs: number,
     /** How many answers to keep (0: none). */
     readonly answerEntries = 0,
+    /** Who scores with the models: this thread unless told otherwise. */
+    readonly scorer: Scorer = new InlineScorer(store),
   ) {}
 
   /** The answer kept under `key` if it was computed for this `version` of its inputs. */
@@ -60,32 +61,23 @@ export class ModelCache {
     this.models.delete(webshopId)
     this.fallback.delete(webshopId)
     for (const key of this.answers.keys()) if (key.startsWith(`${webshopId}\n`)) this.answers.delete(key)
+    this.scorer.forget(webshopId)
   }
 
+  /** The model version the shop serves now; null without one. */
   async get(webshopId: string): Promise<Loaded | null> {
     const cached = this.models.get(webshopId)
     if (cached && Date.now() - cached.checkedAt < this.refreshMs) return cached
-    let pending = this.loading.get(webshopId)
-    if (!pending) {
-      pending = this.refresh(webshopId, cached).finally(() => this.loading.delete(webshopId))
-      this.loading.set(webshopId, pending)
-    }
-    return pending
+    return shared(this.loading, webshopId, () => this.refresh(webshopId))
   }
 
-  private async refresh(webshopId: string, cached: Loaded | undefined): Promise<Loaded | null> {
+  private async refresh(webshopId: string): Promise<Loaded | null> {
     const version = await this.store.latestModelVersion(webshopId)
     if (version === null) {
       this.models.delete(webshopId)
       return null
     }
-    if (cached && cached.version === version) {
-      cached.checkedAt = Date.now()
-      return cached
-    }
-    const record = await this.store.latestModel(webshopId)
-    if (!record) return null
-    const loaded = { version: record.version, model: getRecommender(record.algorithm).deserialize(record.artifact), checkedAt: Date.now() }
+    const loaded = { version, checkedAt: Date.now() }
     this.models.set(webshopId, loaded)
     return loaded
   }
@@ -167,15 +159,15 @@ export async function recommendForUser(store: Store, cache: ModelCache, req: Rec
   return result
 }
 
-/** Scores the user's stored history with `loaded` (the shop's model), or ranks popular items without one. */
+/** Scores the user's stored history with the shop's model (`loaded`), or ranks popular items without one. */
 async function computeForUser(store: Store, cache: ModelCache, req: RecommendRequest, loaded: Loaded | null): Promise<RecommendResult> {
   const history = historyFrom(await store.userHistory(req.webshopId, req.userId, HISTORY_LIMIT), req.weights)
-  const exclude: ReadonlySet<string> = req.includeSeen ? new Set() : new Set(history.keys())
   const wanted = hasFilter(req.filter) ? FILTER_CANDIDATES : req.limit
   if (loaded) {
-    const ranked = loaded.model.recommend(history, { limit: wanted, exclude })
-    return { items: await applyFilter(store, req.webshopId, ranked, req.filter, req.limit), algorithm: loaded.model.algorithm, modelVersion: loaded.version }
+    const scored = await cache.scorer.recommend({ webshopId: req.webshopId, version: loaded.version, history, limit: wanted, includeSeen: req.includeSeen })
+    if (scored) return { items: await applyFilter(store, req.webshopId, scored.items, req.filter, req.limit), algorithm: scored.algorithm, modelVersion: scored.version }
   }
+  const exclude: ReadonlySet<string> = req.includeSeen ? new Set() : new Set(history.keys())
   const popular = (await cache.popularFallback(req.webshopId, wanted + exclude.size)).filter((p) => !exclude.has(p.itemId))
   return { items: await applyFilter(store, req.webshopId, popular, req.filter, req.limit), algorithm: 'popular', modelVersion: null }
 }
@@ -190,12 +182,10 @@ export interface SimilarRequest {
 /** "Customers who bought this also bought": the model's links of the item, then popular items. */
 export async function similarItems(store: Store, cache: ModelCache, req: SimilarRequest): Promise<RecommendResult> {
   const loaded = await cache.get(req.webshopId)
-  const exclude = new Set([req.itemId])
   const wanted = hasFilter(req.filter) ? FILTER_CANDIDATES : req.limit
   if (loaded) {
-    const linked = loaded.model.similar(req.itemId, { limit: wanted, exclude })
-    const ranked = fillFrom(linked, loaded.model.recommend(new Map(), { limit: wanted + 1, exclude }).map((p) => ({ ...p, score: 0 })), wanted, exclude)
-    return { items: await applyFilter(store, req.webshopId, ranked, req.filter, req.limit), algorithm: loaded.model.algorithm, modelVersion: loaded.version }
+    const scored = await cache.scorer.similar({ webshopId: req.webshopId, version: loaded.version, itemId: req.itemId, limit: wanted })
+    if (scored) return { items: await applyFilter(store, req.webshopId, scored.items, req.filter, req.limit), algorithm: scored.algorithm, modelVersion: scored.version }
   }
   const popular = (await cache.popularFallback(req.webshopId, wanted + 1)).filter((p) => p.itemId !== req.itemId)
   return { items: await applyFilter(store, req.webshopId, popular, req.filter, req.limit), algorithm: 'popular', modelVersion: null }

@@ -5,12 +5,14 @@ import type { ModelUpdated } from '../core/jobs'
 import type { Logger } from '../core/log'
 import type { Ports } from '../core/ports'
 import { EventPublisher } from '../core/publisher'
+import { InlineScorer, ThreadScorer } from '../recommender/scorer'
 import { ModelCache } from '../recommender/serving'
 import { createApp } from './app'
 import { ApiKeyCache } from './auth'
 
 export async function startServer({ store, bus }: Ports, config: Config, log: Logger) {
-  const models = new ModelCache(store, config.MODEL_REFRESH_MS, config.RECOMMEND_CACHE_ENTRIES)
+  const scorer = config.RECOMMEND_THREADS > 0 ? new ThreadScorer(config, config.RECOMMEND_THREADS, log) : new InlineScorer(store)
+  const models = new ModelCache(store, config.MODEL_REFRESH_MS, config.RECOMMEND_CACHE_ENTRIES, scorer)
   const updates = await bus.subscribeBroadcast((body) => {
     try {
       const update = decodeJson(body) as ModelUpdated
@@ -31,6 +33,7 @@ export async function startServer({ store, bus }: Ports, config: Config, log: Lo
     stop: async () => {
       await app.stop()
       await updates.stop()
+      await scorer.close()
     },
   }
 }
