@@ -146,6 +146,18 @@ const ofCeilings = (rps: number) => `${(rps / ceilings[0]!).toFixed(2)}× bare, 
 /** Writes back what earlier rows left dirty, so that it does not slow the fsyncs of the next. */
 const settle = () => Bun.spawnSync(['sync'])
 
+/** Waits until the shop's stored events stop growing (the worker has caught up), or `maxMs`; returns the count. */
+async function quiesce(url: string, apiKey: string, maxMs: number): Promise<number> {
+  const started = performance.now()
+  let stored = await storedEvents(url, apiKey)
+  for (let last = -1; stored !== last && performance.now() - started < maxMs; ) {
+    last = stored
+    await Bun.sleep(1000)
+    stored = await storedEvents(url, apiKey)
+  }
+  return stored
+}
+
 // 2. Ingest, per mode.
 async function ingest(mode: string, cmds: string[][], env: Record<string, string>) {
   settle()
@@ -156,16 +168,14 @@ async function ingest(mode: string, cmds: string[][], env: Record<string, string
     const apiKey = await register(api.url)
     const singles = await wrk(api.url, ['/events/'], { body: single, apiKey })
     record(`${mode}: POST /events/, 1 event (wrk, ${connections} conns)`, singles, ofCeilings(singles.rps))
+    // Each row from a drained queue, so that it does not measure the worker storing the last
+    // row's backlog (FerretDB's never drains in time: at most 10 s).
+    await quiesce(api.url, apiKey, 10_000)
     record(`${mode}: POST /events/, 1 event (vegeta, 5,000/s)`, await vegeta(api.url, ['/events/'], 5000, { body: single, apiKey }))
+    await quiesce(api.url, apiKey, 10_000)
     const many = await wrk(api.url, ['/events/'], { body: batch, apiKey, connections: 8 })
     record(`${mode}: POST /events/, 1,000 events (wrk, 8 conns)`, many, `${(many.rps * 1000).toFixed(0)} events/s accepted`)
-    const started = performance.now()
-    let stored = 0
-    for (let last = -1; stored !== last && performance.now() - started < 60_000; ) {
-      last = stored
-      await Bun.sleep(1000)
-      stored = await storedEvents(api.url, apiKey)
-    }
+    const stored = await quiesce(api.url, apiKey, 60_000)
     rows.push([`${mode}: ${stored} events stored; peak RSS ${procs.map((p) => p.peakRssMb().toFixed(0)).join(' + ')} MB`, '', '', '', '', ''])
     results[`${mode}: stored`] = { stored, peakRssMb: procs.map((p) => p.peakRssMb()) }
   } finally {
