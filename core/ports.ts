@@ -21,9 +21,9 @@ export interface Ports {
 export async function openPorts(config: Config, log: Logger): Promise<Ports> {
   // Two files in the embedded mode: the store's, and the queue's, so that a long bulk write of the
   // worker never holds the lock a publish (a request waiting for its 202) needs.
-  const storeDb = config.MONGODB_URL ? null : openSqlite(config.DATA_DIR, STORE_FILE)
+  const opened = await openStore(config)
+  const { store, storeDb } = opened
   const queueDb = config.AMQP_URL ? null : openSqlite(config.DATA_DIR, QUEUE_FILE)
-  const store = storeOn(config, storeDb)
   const bus: Bus = config.AMQP_URL
     ? new RabbitBus(
         config.AMQP_URL,
@@ -36,7 +36,6 @@ export async function openPorts(config: Config, log: Logger): Promise<Ports> {
         log,
       )
     : new LocalBus(queueDb!, { groupCommitMs: config.GROUP_COMMIT_MS, onError: (err) => log.warn('embedded queue: consuming paused after an error', { err }) })
-  await store.init()
   await bus.init()
   if (storeDb && bus instanceof LocalBus) {
     const adopted = bus.adoptMessagesFrom(storeDb)
@@ -52,24 +51,23 @@ export async function openPorts(config: Config, log: Logger): Promise<Ports> {
     description,
     async close() {
       await bus.close()
-      await store.close()
-      storeDb?.close()
+      await opened.close()
       queueDb?.close()
     },
   }
 }
 
-function storeOn(config: Config, storeDb: Database | null): Store {
-  return storeDb ? new SqliteStore(storeDb) : new MongoStore(config.MONGODB_URL!, config.MONGODB_DB)
-}
-
-/** The store alone, with a connection of its own (a thread that only reads models). */
-export async function openStore(config: Config): Promise<{ store: Store; close(): Promise<void> }> {
+/**
+ * The store alone, initialised, with a connection of its own (openPorts, and a thread that only
+ * reads models). `storeDb` is the embedded store's file, null on MongoDB.
+ */
+export async function openStore(config: Config): Promise<{ store: Store; storeDb: Database | null; close(): Promise<void> }> {
   const storeDb = config.MONGODB_URL ? null : openSqlite(config.DATA_DIR, STORE_FILE)
-  const store = storeOn(config, storeDb)
+  const store: Store = storeDb ? new SqliteStore(storeDb) : new MongoStore(config.MONGODB_URL!, config.MONGODB_DB)
   await store.init()
   return {
     store,
+    storeDb,
     async close() {
       await store.close()
       storeDb?.close()

@@ -1,6 +1,6 @@
 // A compact model file: a JSON header and typed arrays, 8-byte aligned, in one buffer. Typed
 // arrays load back as views on that buffer, with no per-element parsing.
-export type Typed = Float32Array | Float64Array | Int32Array | Uint32Array
+type Typed = Float32Array | Float64Array | Int32Array | Uint32Array
 const KINDS = { Float32Array, Float64Array, Int32Array, Uint32Array } as const
 type Kind = keyof typeof KINDS
 

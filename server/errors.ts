@@ -70,7 +70,7 @@ function explain(error: unknown): { path: string; message: string }[] {
         .flatMap((e) => {
           const path = 'path' in e ? e.path : ''
           const inner = 'schema' in e ? againstVariant(e.schema, e.value, path) : null
-          const union = 'schema' in e && Array.isArray(e.schema.anyOf) && !('summary' in e && e.summary?.startsWith('Property'))
+          const union = 'schema' in e && Array.isArray(e.schema.anyOf)
           return inner ?? [{ path, message: union ? expected(e.schema) : (e.summary ?? ('message' in e ? e.message : 'invalid')) }]
         })
         .slice(0, 20)

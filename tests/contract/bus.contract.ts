@@ -1,7 +1,7 @@
 // One suite every Bus adapter must pass: durable publish, batched consumption, ack, dead letters,
 // redelivery of what a stopped consumer held, and broadcast.
 import { afterAll, describe, expect, test } from 'bun:test'
-import type { Bus, Message, Outcome } from '../../core/bus/bus'
+import type { Bus, ConsumeOptions, Message, Outcome } from '../../core/bus/bus'
 import { decodeJson, encodeJson } from '../../core/bus/bus'
 import { waitFor } from '../helpers/services'
 
@@ -14,6 +14,18 @@ export interface BusFactory {
 const options = { batchSize: 4, prefetch: 16, lingerMs: 20 }
 const body = (n: number) => encodeJson({ n })
 const numberOf = (m: Message) => (decodeJson(m.body) as { n: number }).n
+
+/** Consumes `events`, acking every message, and records each batch's size and the numbers seen. */
+async function collect(bus: Bus, consumeOptions: ConsumeOptions) {
+  const sizes: number[] = []
+  const seen: number[] = []
+  const sub = await bus.consume('events', async (batch) => {
+    sizes.push(batch.length)
+    seen.push(...batch.map(numberOf))
+    return batch.map((): Outcome => 'ack')
+  }, consumeOptions)
+  return { sizes, seen, sub }
+}
 
 export function busContract(name: string, makeFactory: () => BusFactory) {
   describe(`Bus contract: ${name}`, () => {
@@ -31,13 +43,7 @@ export function busContract(name: string, makeFactory: () => BusFactory) {
       const f = fresh()
       const bus = await f.open()
       for (let n = 0; n < 10; n++) await bus.publish('events', body(n))
-      const seen: number[] = []
-      const sizes: number[] = []
-      const sub = await bus.consume('events', async (batch) => {
-        sizes.push(batch.length)
-        seen.push(...batch.map(numberOf))
-        return batch.map((): Outcome => 'ack')
-      }, options)
+      const { sizes, seen, sub } = await collect(bus, options)
       await waitFor(async () => seen.length >= 10, 10_000, 'ten messages')
       await sub.stop()
       expect(seen.sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
@@ -48,11 +54,7 @@ export function busContract(name: string, makeFactory: () => BusFactory) {
     test('a batch gathers what is published while it lingers', async () => {
       const f = fresh()
       const bus = await f.open()
-      const sizes: number[] = []
-      const sub = await bus.consume('events', async (batch) => {
-        sizes.push(batch.length)
-        return batch.map((): Outcome => 'ack')
-      }, { batchSize: 100, prefetch: 100, lingerMs: 600 })
+      const { sizes, sub } = await collect(bus, { batchSize: 100, prefetch: 100, lingerMs: 600 })
       await Bun.sleep(100)
       for (let n = 0; n < 5; n++) {
         await bus.publish('events', body(n))
@@ -87,13 +89,7 @@ export function busContract(name: string, makeFactory: () => BusFactory) {
       const bus = await f.open()
       const big = (n: number) => encodeJson({ n, pad: 'x'.repeat(990) }) // about 1,000 bytes each
       for (let n = 0; n < 6; n++) await bus.publish('events', big(n))
-      const sizes: number[] = []
-      const seen: number[] = []
-      const sub = await bus.consume('events', async (batch) => {
-        sizes.push(batch.length)
-        seen.push(...batch.map(numberOf))
-        return batch.map((): Outcome => 'ack')
-      }, { batchSize: 100, prefetch: 100, lingerMs: 50, maxBytes: 2_500 })
+      const { sizes, seen, sub } = await collect(bus, { batchSize: 100, prefetch: 100, lingerMs: 50, maxBytes: 2_500 })
       await waitFor(async () => seen.length >= 6, 10_000, 'six messages')
       await sub.stop()
       expect(seen.sort()).toEqual([0, 1, 2, 3, 4, 5])
@@ -175,28 +171,19 @@ export function busContract(name: string, makeFactory: () => BusFactory) {
       expect((await bus.stats('events')).ready).toBe(1)
     })
 
-    test('broadcasts to subscribers', async () => {
-      const f = fresh()
-      const bus = await f.open()
-      const heard: unknown[] = []
-      const sub = await bus.subscribeBroadcast((b) => heard.push(decodeJson(b)))
-      await Bun.sleep(100)
-      await bus.broadcast(encodeJson({ webshopId: 'w', version: 3 }))
-      await waitFor(async () => heard.length === 1, 5_000, 'the broadcast')
-      await sub.stop()
-      expect(heard).toEqual([{ webshopId: 'w', version: 3 }])
-    })
-
-    test('broadcasts reach the subscribers of every other bus on the same queues', async () => {
-      const f = fresh()
-      const [sender, listener] = [await f.open(), await f.open()]
-      const heard: unknown[] = []
-      const sub = await listener.subscribeBroadcast((b) => heard.push(decodeJson(b)))
-      await Bun.sleep(100)
-      await sender.broadcast(encodeJson({ webshopId: 'w', version: 4 }))
-      await waitFor(async () => heard.length === 1, 5_000, 'the broadcast on the other bus')
-      await sub.stop()
-      expect(heard).toEqual([{ webshopId: 'w', version: 4 }])
-    })
+    for (const [what, separate, version] of [['the subscribers of the same bus', false, 3], ['the subscribers of every other bus on the same queues', true, 4]] as const) {
+      test(`broadcasts reach ${what}`, async () => {
+        const f = fresh()
+        const sender = await f.open()
+        const listener = separate ? await f.open() : sender
+        const heard: unknown[] = []
+        const sub = await listener.subscribeBroadcast((b) => heard.push(decodeJson(b)))
+        await Bun.sleep(100)
+        await sender.broadcast(encodeJson({ webshopId: 'w', version }))
+        await waitFor(async () => heard.length === 1, 5_000, 'the broadcast')
+        await sub.stop()
+        expect(heard).toEqual([{ webshopId: 'w', version }])
+      })
+    }
   })
 }
