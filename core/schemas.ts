@@ -174,7 +174,8 @@ export const TrainJob = t.Object({
 export type TrainJobView = Static<typeof TrainJob>
 export const TrainAccepted = t.Object({ jobId: t.String(), status: JobStatus })
 
-const FilterPart = t.String({
+/** One `filter` value; exported so an error about it can name the parameter (server/errors.ts). */
+export const FilterPart = t.String({
   pattern: '^[^$.:"\\\\\\x00][^.:"\\\\\\x00]{0,63}:.{1,256}$',
   description: '`attribute:value`; repeat for several (all must match), e.g. `filter=category:mugs&filter=sale:true`',
 })

@@ -4,6 +4,7 @@ import { Elysia } from 'elysia'
 import type { AppDeps } from './deps'
 import { errors } from './errors'
 import { eventRoutes } from './events'
+import { AllowedMethods } from './methods'
 import { modelRoutes } from './models'
 import { opsRoutes } from './ops'
 import { recommendRoutes } from './recommend'
@@ -14,8 +15,9 @@ import { webshopRoutes } from './webshops'
 export function createApp(deps: AppDeps) {
   // Bun's own cap sits well above ours so a declared Content-Length over MAX_BODY_BYTES gets the
   // JSON 413 from `errors`; Bun answers a bare 413 only for bodies four times the limit.
-  return new Elysia({ serve: { maxRequestBodySize: deps.config.MAX_BODY_BYTES * 4 } })
-    .use(errors(deps))
+  const allowed = new AllowedMethods()
+  const app = new Elysia({ serve: { maxRequestBodySize: deps.config.MAX_BODY_BYTES * 4 } })
+    .use(errors(deps, allowed))
     .use(
       swagger({
         path: '/swagger',
@@ -37,6 +39,8 @@ export function createApp(deps: AppDeps) {
     .use(recommendRoutes(deps))
     .use(modelRoutes(deps))
     .use(userRoutes(deps))
+  allowed.load(app.routes)
+  return app
 }
 
 export type App = ReturnType<typeof createApp>

@@ -2,14 +2,15 @@
 import { Value } from '@sinclair/typebox/value'
 import { Elysia, type TSchema, type ValidationError } from 'elysia'
 import { AppError, UnavailableError } from '../core/errors'
-import type { ErrorBody } from '../core/schemas'
+import { FilterPart, type ErrorBody } from '../core/schemas'
 import type { AppDeps } from './deps'
+import type { AllowedMethods } from './methods'
 
 export const errorBody = (code: string, message: string, details?: unknown): ErrorBody => ({
   error: details === undefined ? { code, message } : { code, message, details },
 })
 
-export const errors = ({ store, log, config }: Pick<AppDeps, 'store' | 'log' | 'config'>) =>
+export const errors = ({ store, log, config }: Pick<AppDeps, 'store' | 'log' | 'config'>, allowed: AllowedMethods) =>
   new Elysia({ name: 'errors' })
     // Refuse an oversized body before anything reads it.
     .onRequest(({ request, set }) => {
@@ -19,7 +20,7 @@ export const errors = ({ store, log, config }: Pick<AppDeps, 'store' | 'log' | '
         return errorBody('payload_too_large', `request body exceeds ${config.MAX_BODY_BYTES} bytes`)
       }
     })
-    .onError({ as: 'global' }, ({ code, error, set }) => {
+    .onError({ as: 'global' }, ({ code, error, set, request }) => {
       if (error instanceof UnavailableError || store.isTransientError(error)) {
         set.status = 503
         set.headers['retry-after'] = String(error instanceof UnavailableError ? error.retryAfterSeconds : 2)
@@ -38,9 +39,16 @@ export const errors = ({ store, log, config }: Pick<AppDeps, 'store' | 'log' | '
         case 'PARSE':
           set.status = 400
           return errorBody('invalid_body', 'the request body is not valid JSON')
-        case 'NOT_FOUND':
+        case 'NOT_FOUND': {
+          const methods = allowed.of(new URL(request.url).pathname)
+          if (methods.length > 0 && !methods.includes(request.method)) {
+            set.status = 405
+            set.headers.allow = methods.join(', ')
+            return errorBody('method_not_allowed', `${request.method} is not served here; this path takes ${methods.join(', ')}`)
+          }
           set.status = 404
           return errorBody('not_found', 'no such route')
+        }
         case 'INVALID_COOKIE_SIGNATURE':
         case 'INVALID_FILE_TYPE':
           set.status = 400
@@ -76,9 +84,11 @@ function explain(error: unknown): { path: string; message: string }[] {
         .slice(0, 20)
     }
     // TypeBox's TransformDecodeCheckError carries the first failing value, its path relative to
-    // the decoded parameter.
-    const first = (error as { error?: { path?: unknown; message?: unknown } }).error
-    if (typeof first?.message === 'string') return [{ path: typeof first.path === 'string' ? first.path : '', message: first.message }]
+    // the decoded parameter, which it does not name. The only parameter Elysia decodes is a
+    // repeatable query value, `filter`: recognised by its values' pattern.
+    const { error: first, schema } = error as { error?: { path?: unknown; message?: unknown }; schema?: { items?: TSchema } }
+    const parameter = schema?.items?.pattern === FilterPart.pattern ? '/filter' : ''
+    if (typeof first?.message === 'string') return [{ path: parameter + (typeof first.path === 'string' ? first.path : ''), message: first.message }]
   } catch {
     // The details are a courtesy; the 422 stands without them.
   }

@@ -153,7 +153,7 @@ describe('bad input is a 4xx JSON error', () => {
         const res = await api('GET', `${path}?${query}`)
         expect(res.status).toBe(422)
         expect(res.body.error.code).toBe('validation_failed')
-        expect(res.body.error.details).toContainEqual(expect.objectContaining({ message: expect.stringContaining('match') }))
+        expect(res.body.error.details).toContainEqual(expect.objectContaining({ path: expect.stringMatching(/^\/filter\/\d$/), message: expect.stringContaining('match') }))
       }
     }
   })
@@ -184,6 +184,12 @@ describe('bad input is a 4xx JSON error', () => {
     const nothing = await api('GET', '/nothing/here')
     expect(nothing.status).toBe(404)
     expect(nothing.body.error.code).toBe('not_found')
+    // A path that exists, with a method it does not take: 405 and the methods it does.
+    for (const [method, path, allow] of [['PATCH', '/events/', 'POST'], ['GET', '/events', 'POST'], ['DELETE', '/recommend/u1/', 'GET'], ['POST', '/webshops', 'DELETE, GET, PUT']]) {
+      const res = await fetch(`${server.url}${path}`, { method, headers: { 'x-api-key': apiKey } })
+      expect({ method, path, status: res.status, allow: res.headers.get('allow') }).toEqual({ method, path, status: 405, allow })
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('method_not_allowed')
+    }
     expect((await anon('POST', '/webshops/register', { email: 'not-an-email', name: 'x', password: 'long enough' })).status).toBe(422)
     expect((await anon('POST', '/webshops/register', { email: 'a@b.co', name: 'x', password: 'short' })).status).toBe(422)
   })
