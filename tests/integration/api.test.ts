@@ -185,7 +185,8 @@ describe('bad input is a 4xx JSON error', () => {
     expect(nothing.status).toBe(404)
     expect(nothing.body.error.code).toBe('not_found')
     // A path that exists, with a method it does not take: 405 and the methods it does.
-    for (const [method, path, allow] of [['PATCH', '/events/', 'POST'], ['GET', '/events', 'POST'], ['DELETE', '/recommend/u1/', 'GET'], ['POST', '/webshops', 'DELETE, GET, PUT']]) {
+    const wrong: [string, string, string][] = [['PATCH', '/events/', 'POST'], ['GET', '/events', 'POST'], ['DELETE', '/recommend/u1/', 'GET'], ['POST', '/webshops', 'DELETE, GET, PUT']]
+    for (const [method, path, allow] of wrong) {
       const res = await fetch(`${server.url}${path}`, { method, headers: { 'x-api-key': apiKey } })
       expect({ method, path, status: res.status, allow: res.headers.get('allow') }).toEqual({ method, path, status: 405, allow })
       expect(((await res.json()) as { error: { code: string } }).error.code).toBe('method_not_allowed')
