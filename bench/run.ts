@@ -72,7 +72,7 @@ interface Load {
 const ms = (value: string, unit: string) => Number(value) * ({ us: 0.001, ms: 1, s: 1000, m: 60_000 } as Record<string, number>)[unit]!
 
 /** Saturation with wrk: `paths` are requested at random, each with the same body. */
-async function wrk(base: string, paths: string[], opts: { body?: string; apiKey?: string; connections?: number }): Promise<Load> {
+async function wrk(base: string, paths: string[], opts: { body?: string; apiKey?: string; connections?: number; seconds?: number }): Promise<Load> {
   const lua = join(scratch, `wrk-${Date.now()}.lua`)
   await Bun.write(
     lua,
@@ -85,13 +85,16 @@ async function wrk(base: string, paths: string[], opts: { body?: string; apiKey?
       `request = function() return wrk.format(nil, paths[math.random(#paths)]) end`,
     ].join('\n'),
   )
-  const out = await Bun.$`${wrkBin!} -t2 -c${opts.connections ?? connections} -d${seconds}s --latency -s ${lua} ${base}`.quiet().text()
+  const out = await Bun.$`${wrkBin!} -t2 -c${opts.connections ?? connections} -d${opts.seconds ?? seconds}s --latency -s ${lua} ${base}`.quiet().text()
   const pct = (p: string) => {
     const m = new RegExp(`\\s${p}%\\s+([\\d.]+)(us|ms|s|m)`).exec(out)
     return m ? ms(m[1]!, m[2]!) : NaN
   }
   return { rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0), p50: pct('50'), p99: pct('99'), errors: Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(out)?.[1] ?? 0) }
 }
+
+/** Seconds of the same load before a saturation figure, given to every server alike: a fresh process runs its first requests before its JIT has compiled them. */
+const WARM_UP_SECONDS = 2
 
 /** Latency at a fixed rate with vegeta. */
 async function vegeta(base: string, paths: string[], rate: number, opts: { body?: string; apiKey?: string }): Promise<Load | null> {
@@ -134,6 +137,7 @@ const ceilings: number[] = []
 for (const [name, script] of [['ceiling: bare Bun.serve, parse JSON, 202', 'bench/ceilings/bare.ts'], ['ceiling: Elysia, validate only', 'bench/ceilings/elysia.ts']] as const) {
   const p = await start(['bun', script], {}, false)
   await Bun.sleep(500)
+  await wrk(p.url, ['/events'], { body: single, seconds: WARM_UP_SECONDS })
   const saturated = await wrk(p.url, ['/events'], { body: single })
   ceilings.push(saturated.rps)
   record(`${name} (wrk, ${connections} conns)`, saturated)
@@ -166,6 +170,8 @@ async function ingest(mode: string, cmds: string[][], env: Record<string, string
   const api = procs[0]!
   try {
     const apiKey = await register(api.url)
+    await wrk(api.url, ['/events/'], { body: single, apiKey, seconds: WARM_UP_SECONDS })
+    await quiesce(api.url, apiKey, 10_000)
     const singles = await wrk(api.url, ['/events/'], { body: single, apiKey })
     record(`${mode}: POST /events/, 1 event (wrk, ${connections} conns)`, singles, ofCeilings(singles.rps))
     // Each row from a drained queue, so that it does not measure the worker storing the last
@@ -185,6 +191,21 @@ async function ingest(mode: string, cmds: string[][], env: Record<string, string
 
 const embeddedEnv = (dir: string) => ({ MONGODB_URL: '', AMQP_URL: '', DATA_DIR: dir })
 await ingest('embedded', [['bun', 'server/dev.ts']], embeddedEnv(mkdtempSync(join(scratch, 'data-'))))
+// The API process alone (`bun run server`, no worker running): the ingest path without the
+// worker's store writes on the same 2 cores, as when workers run on other machines. What it
+// accepts stays in the queue file and is thrown away with it.
+{
+  settle()
+  const alone = await start(['bun', 'server/index.ts'], embeddedEnv(mkdtempSync(join(scratch, 'data-'))))
+  try {
+    const apiKey = await register(alone.url)
+    await wrk(alone.url, ['/events/'], { body: single, apiKey, seconds: WARM_UP_SECONDS })
+    const load = await wrk(alone.url, ['/events/'], { body: single, apiKey })
+    record(`embedded, API process alone (no worker running): POST /events/, 1 event (wrk, ${connections} conns)`, load, ofCeilings(load.rps))
+  } finally {
+    await alone.stop()
+  }
+}
 // 3. End to end with a real shop, then serving with its trained model (embedded).
 {
   const split = timeSplit(loadOnlineRetail(), Date.parse('2011-11-09T00:00:00Z'))
