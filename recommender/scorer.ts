@@ -5,6 +5,7 @@
 import type { Config } from '../core/config'
 import { UnavailableError } from '../core/errors'
 import type { Logger } from '../core/log'
+import { shared } from '../core/single-flight'
 import type { Store } from '../core/store/store'
 import type { History, ScoredItem, TrainedModel } from './interface'
 import { getRecommender } from './registry'
@@ -41,16 +42,6 @@ export interface Scorer {
   /** Drops what is held for a deleted webshop. */
   forget(webshopId: string): void
   close(): Promise<void>
-}
-
-/** One `start()` at a time per key: callers that come while it runs share its promise. */
-export function shared<V>(running: Map<string, Promise<V>>, key: string, start: () => Promise<V>): Promise<V> {
-  let pending = running.get(key)
-  if (!pending) {
-    pending = start().finally(() => running.delete(key))
-    running.set(key, pending)
-  }
-  return pending
 }
 
 interface Held {

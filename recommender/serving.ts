@@ -7,7 +7,8 @@
 // unchanged costs one counting read instead of a history read and a scoring.
 import type { HistoryEvent, Store } from '../core/store/store'
 import type { History, ScoredItem } from './interface'
-import { InlineScorer, type Scorer, shared } from './scorer'
+import { shared } from '../core/single-flight'
+import { InlineScorer, type Scorer } from './scorer'
 
 /** How much of a user's history is read per request: the newest events. */
 export const HISTORY_LIMIT = 1000

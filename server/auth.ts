@@ -3,6 +3,7 @@
 // about what a valid body looks like.
 import { Elysia } from 'elysia'
 import type { Store, WebshopRecord } from '../core/store/store'
+import { shared } from '../core/single-flight'
 import { authenticate } from '../core/webshops'
 import type { AppDeps } from './deps'
 import { errorBody } from './errors'
@@ -19,6 +20,14 @@ const MAX_CACHED_KEYS = 10_000
  */
 export class ApiKeyCache {
   private readonly entries = new Map<string, { webshop: WebshopRecord; at: number }>()
+  /**
+   * Checks in flight, one per key: when a busy key's entry expires, the requests that arrive
+   * before the store answers wait for that one query instead of each sending their own (at
+   * 5,000 req/s against a slow store, thousands of queries a second that made it slower still).
+   */
+  private readonly checking = new Map<string, Promise<WebshopRecord | null>>()
+  /** Bumped by forget(): a check that started before it must not cache what it read. */
+  private generation = 0
 
   constructor(
     private readonly store: Store,
@@ -28,8 +37,13 @@ export class ApiKeyCache {
   async find(apiKey: string): Promise<WebshopRecord | null> {
     const hit = this.entries.get(apiKey)
     if (hit && Date.now() - hit.at < this.ttlMs) return hit.webshop
+    return shared(this.checking, apiKey, () => this.check(apiKey))
+  }
+
+  private async check(apiKey: string): Promise<WebshopRecord | null> {
+    const generation = this.generation
     const webshop = await authenticate(this.store, apiKey)
-    if (webshop && this.ttlMs > 0) {
+    if (webshop && this.ttlMs > 0 && generation === this.generation) {
       if (this.entries.size >= MAX_CACHED_KEYS) this.entries.clear()
       this.entries.set(apiKey, { webshop, at: Date.now() })
     } else this.entries.delete(apiKey)
@@ -37,6 +51,9 @@ export class ApiKeyCache {
   }
 
   forget(webshopId: string): void {
+    this.generation++
+    // A check in flight may have read the webshop as it was; later callers start a new one.
+    this.checking.clear()
     for (const [key, { webshop }] of this.entries) if (webshop.id === webshopId) this.entries.delete(key)
   }
 }
