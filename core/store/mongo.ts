@@ -5,11 +5,14 @@ import {
   Binary,
   MongoBulkWriteError,
   MongoClient,
+  MongoClientClosedError,
   MongoError,
+  MongoExpiredSessionError,
   MongoNetworkError,
   MongoNotConnectedError,
   MongoServerError,
   MongoServerSelectionError,
+  MongoTopologyClosedError,
   type AnyBulkWriteOperation, type Collection, type Db } from 'mongodb'
 import type { Attributes, Totals } from '../schemas'
 import {
@@ -111,6 +114,10 @@ export class MongoStore implements Store {
       err instanceof MongoNetworkError ||
       err instanceof MongoServerSelectionError ||
       err instanceof MongoNotConnectedError ||
+      // The client closed under a request (the process is stopping): unavailable, not a bug.
+      err instanceof MongoClientClosedError ||
+      err instanceof MongoTopologyClosedError ||
+      err instanceof MongoExpiredSessionError ||
       (err instanceof MongoError && (err.hasErrorLabel('RetryableWriteError') || err.hasErrorLabel('TransientTransactionError')))
     )
   }
