@@ -72,17 +72,18 @@ interface Load {
 const ms = (value: string, unit: string) => Number(value) * ({ us: 0.001, ms: 1, s: 1000, m: 60_000 } as Record<string, number>)[unit]!
 
 /** Saturation with wrk: `paths` are requested at random, each with the same body. */
-async function wrk(base: string, paths: string[], opts: { body?: string; apiKey?: string; connections?: number; seconds?: number }): Promise<Load> {
+async function wrk(base: string, paths: string[], opts: { body?: string | string[]; apiKey?: string; connections?: number; seconds?: number }): Promise<Load> {
+  const bodies = typeof opts.body === 'string' ? [opts.body] : (opts.body ?? [])
   const lua = join(scratch, `wrk-${Date.now()}.lua`)
   await Bun.write(
     lua,
     [
       `local paths = { ${paths.map((p) => JSON.stringify(p)).join(', ')} }`,
-      `wrk.method = "${opts.body ? 'POST' : 'GET'}"`,
-      opts.body ? `wrk.body = [==[${opts.body}]==]` : '',
+      `local bodies = { ${bodies.map((b) => `[==[${b}]==]`).join(', ')} }`,
+      `wrk.method = "${bodies.length > 0 ? 'POST' : 'GET'}"`,
       `wrk.headers["Content-Type"] = "application/json"`,
       opts.apiKey ? `wrk.headers["X-API-KEY"] = "${opts.apiKey}"` : '',
-      `request = function() return wrk.format(nil, paths[math.random(#paths)]) end`,
+      `request = function() return wrk.format(nil, paths[math.random(#paths)], nil, bodies[math.random(#bodies)]) end`,
     ].join('\n'),
   )
   const out = await Bun.$`${wrkBin!} -t2 -c${opts.connections ?? connections} -d${opts.seconds ?? seconds}s --latency -s ${lua} ${base}`.quiet().text()
@@ -97,14 +98,17 @@ async function wrk(base: string, paths: string[], opts: { body?: string; apiKey?
 const WARM_UP_SECONDS = 2
 
 /** Latency at a fixed rate with vegeta. */
-async function vegeta(base: string, paths: string[], rate: number, opts: { body?: string; apiKey?: string }): Promise<Load | null> {
+async function vegeta(base: string, paths: string[], rate: number, opts: { body?: string | string[]; apiKey?: string }): Promise<Load | null> {
   if (!vegetaBin) return null
-  const bodyFile = join(scratch, 'body.json')
-  if (opts.body) await Bun.write(bodyFile, opts.body)
-  const targets = join(scratch, `targets-${Date.now()}.txt`)
-  await Bun.write(targets, paths.map((p) => `${opts.body ? 'POST' : 'GET'} ${base}${p}`).join('\n\n') + '\n')
-  const headers = ['-header', 'Content-Type: application/json', ...(opts.apiKey ? ['-header', `X-API-KEY: ${opts.apiKey}`] : [])]
-  const attack = Bun.spawn([vegetaBin, 'attack', `-rate=${rate}`, `-duration=${seconds}s`, `-targets=${targets}`, ...(opts.body ? [`-body=${bodyFile}`] : []), ...headers], { stdout: 'pipe' })
+  const bodies = typeof opts.body === 'string' ? [opts.body] : (opts.body ?? [])
+  // One target per path and body (JSON targets), taken in turn.
+  const header = { 'Content-Type': ['application/json'], ...(opts.apiKey ? { 'X-API-KEY': [opts.apiKey] } : {}) }
+  const target = (path: string, body?: string) =>
+    JSON.stringify({ method: body === undefined ? 'GET' : 'POST', url: `${base}${path}`, header, ...(body === undefined ? {} : { body: Buffer.from(body).toString('base64') }) })
+  const lines = bodies.length > 0 ? bodies.map((body, n) => target(paths[n % paths.length]!, body)) : paths.map((path) => target(path))
+  const targets = join(scratch, `targets-${Date.now()}.jsonl`)
+  await Bun.write(targets, lines.join('\n') + '\n')
+  const attack = Bun.spawn([vegetaBin, 'attack', '-format=json', `-rate=${rate}`, `-duration=${seconds}s`, `-targets=${targets}`], { stdout: 'pipe' })
   const report = Bun.spawn([vegetaBin, 'report', '-type=json'], { stdin: attack.stdout, stdout: 'pipe' })
   const json = JSON.parse(await new Response(report.stdout).text()) as { latencies: Record<string, number>; throughput: number; requests: number; status_codes: Record<string, number> }
   const ok = Object.entries(json.status_codes).filter(([code]) => code.startsWith('2')).reduce((n, [, c]) => n + c, 0)
@@ -119,8 +123,11 @@ function record(name: string, load: Load | null, note = '') {
   if (load) rows.push([name, load.rps.toFixed(0), load.p50.toFixed(2), load.p99.toFixed(2), String(load.errors), note])
 }
 
-const event = (n: number) => ({ type: 'view', user: { id: `u${n % 1000}` }, item: { id: `i${n % 500}`, attributes: { category: `c${n % 20}` } } })
-const single = JSON.stringify(event(1))
+// A shop's traffic: 5,000 customers viewing 3,000 items. The single-event rows send these bodies
+// in random order (the ceilings too), so the worker stores what it would for a real shop: a new
+// place in the user-history index for most events, not the same user's again and again.
+const event = (n: number) => ({ type: 'view', user: { id: `u${n % 5000}` }, item: { id: `i${(n * 7919) % 3000}`, attributes: { category: `c${n % 20}` } } })
+const single = Array.from({ length: 5000 }, (_, n) => JSON.stringify(event(n)))
 const batch = JSON.stringify(Array.from({ length: 1000 }, (_, n) => event(n)))
 
 async function register(url: string): Promise<string> {
