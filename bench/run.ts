@@ -157,14 +157,19 @@ const ofCeilings = (rps: number) => `${(rps / ceilings[0]!).toFixed(2)}× bare, 
 /** Writes back what earlier rows left dirty, so that it does not slow the fsyncs of the next. */
 const settle = () => Bun.spawnSync(['sync'])
 
-/** Waits until the shop's stored events stop growing (the worker has caught up), or `maxMs`; returns the count. */
+/**
+ * Waits until the shop's stored events have not grown for 3 s (the worker has caught up; one
+ * batch of FerretDB's takes over a second), or `maxMs`; returns the count.
+ */
 async function quiesce(url: string, apiKey: string, maxMs: number): Promise<number> {
   const started = performance.now()
   let stored = await storedEvents(url, apiKey)
-  for (let last = -1; stored !== last && performance.now() - started < maxMs; ) {
-    last = stored
-    await Bun.sleep(1000)
-    stored = await storedEvents(url, apiKey)
+  let steadySince = performance.now()
+  while (performance.now() - steadySince < 3000 && performance.now() - started < maxMs) {
+    await Bun.sleep(500)
+    const now = await storedEvents(url, apiKey)
+    if (now !== stored) steadySince = performance.now()
+    stored = now
   }
   return stored
 }
