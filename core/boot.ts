@@ -26,13 +26,26 @@ export async function boot(component: string): Promise<{ config: Config; log: Lo
   }
 }
 
-/** Runs `stop` once on SIGINT or SIGTERM, then exits. */
-export function onShutdown(log: Logger, stop: () => Promise<void>): void {
+/**
+ * How long a stop may take before the process exits anyway (status 1). Leaving work in hand is
+ * safe: RabbitMQ redelivers unacknowledged messages, the embedded queue's next start takes back
+ * the leases of a process that is gone, an unfinished SQLite transaction rolls back, and stored
+ * events are idempotent. Without it a worker whose store hung (FerretDB under a backlog) ignored
+ * SIGTERM for 25 minutes. Shorter than the 10 s Docker waits before SIGKILL.
+ */
+export const STOP_DEADLINE_MS = 8_000
+
+/** Runs `stop` once on SIGINT or SIGTERM, then exits: 0 when it finished, 1 after `deadlineMs`. */
+export function onShutdown(log: Logger, stop: () => Promise<void>, deadlineMs = STOP_DEADLINE_MS): void {
   let stopping = false
   const handler = async (signal: string) => {
     if (stopping) return
     stopping = true
     log.info('shutting down', { signal })
+    setTimeout(() => {
+      log.warn('stop did not finish in time; exiting, what was in hand is delivered again', { deadlineMs })
+      process.exit(1)
+    }, deadlineMs)
     try {
       await stop()
     } finally {
