@@ -12,18 +12,25 @@ export const API_KEY_SECURITY = [{ apiKey: [] as string[] }]
 
 const MAX_CACHED_KEYS = 10_000
 
+/** How long a key confirmed by the store keeps answering while the store cannot be asked. */
+export const AUTH_STALE_MS = 5 * 60_000
+
 /**
  * Valid keys seen in the last `ttlMs`, so the ingest path does not query the store on every
- * request. This process forgets a webshop at once when it changes or is deleted here; another
- * server process may accept a deleted webshop's key for at most `ttlMs`. Unknown keys are never
- * cached, so a new key works at once and random keys cannot fill memory.
+ * request. After `ttlMs` the next request starts one check of the store and, while it runs, is
+ * answered from the entry; if the store cannot be reached, the entry goes on answering until
+ * `staleMs` after the store last confirmed it. So a webshop's events are still queued while its
+ * store is down or slow (the worker stores them later, and drops those of a webshop deleted
+ * meanwhile), and no request waits for a key the store confirmed a second ago. This process
+ * forgets a webshop at once when it changes or is deleted here; another server process may
+ * accept a deleted webshop's key for `ttlMs` plus the time its store takes to answer. Unknown
+ * keys are never cached, so a new key works at once and random keys cannot fill memory.
  */
 export class ApiKeyCache {
   private readonly entries = new Map<string, { webshop: WebshopRecord; at: number }>()
   /**
-   * Checks in flight, one per key: when a busy key's entry expires, the requests that arrive
-   * before the store answers wait for that one query instead of each sending their own (at
-   * 5,000 req/s against a slow store, thousands of queries a second that made it slower still).
+   * Checks in flight, one per key: requests that need a check while one runs share it (at 5,000
+   * req/s against a slow store, a check per request made thousands of queries a second).
    */
   private readonly checking = new Map<string, Promise<WebshopRecord | null>>()
   /** Bumped by forget(): a check that started before it must not cache what it read. */
@@ -32,12 +39,20 @@ export class ApiKeyCache {
   constructor(
     private readonly store: Store,
     private readonly ttlMs: number,
+    private readonly staleMs = AUTH_STALE_MS,
   ) {}
 
   async find(apiKey: string): Promise<WebshopRecord | null> {
     const hit = this.entries.get(apiKey)
-    if (hit && Date.now() - hit.at < this.ttlMs) return hit.webshop
-    return shared(this.checking, apiKey, () => this.check(apiKey))
+    const age = hit ? Date.now() - hit.at : Infinity
+    if (hit && age < this.ttlMs) return hit.webshop
+    const checked = shared(this.checking, apiKey, () => this.check(apiKey))
+    if (hit && age < this.staleMs) {
+      // A check that fails leaves the entry as it is; the next request after it tries again.
+      checked.catch(() => {})
+      return hit.webshop
+    }
+    return checked
   }
 
   private async check(apiKey: string): Promise<WebshopRecord | null> {
