@@ -71,9 +71,12 @@ interface Load {
 
 const ms = (value: string, unit: string) => Number(value) * ({ us: 0.001, ms: 1, s: 1000, m: 60_000 } as Record<string, number>)[unit]!
 
-/** Saturation with wrk: `paths` are requested at random, each with the same body. */
+/** The bodies a load generator sends: none (GET), one, or several taken in turn or at random. */
+const bodiesOf = (body: string | string[] | undefined): string[] => (typeof body === 'string' ? [body] : (body ?? []))
+
+/** Saturation with wrk: `paths` and bodies are taken at random for each request. */
 async function wrk(base: string, paths: string[], opts: { body?: string | string[]; apiKey?: string; connections?: number; seconds?: number }): Promise<Load> {
-  const bodies = typeof opts.body === 'string' ? [opts.body] : (opts.body ?? [])
+  const bodies = bodiesOf(opts.body)
   const lua = join(scratch, `wrk-${Date.now()}.lua`)
   await Bun.write(
     lua,
@@ -100,7 +103,7 @@ const WARM_UP_SECONDS = 2
 /** Latency at a fixed rate with vegeta. */
 async function vegeta(base: string, paths: string[], rate: number, opts: { body?: string | string[]; apiKey?: string }): Promise<Load | null> {
   if (!vegetaBin) return null
-  const bodies = typeof opts.body === 'string' ? [opts.body] : (opts.body ?? [])
+  const bodies = bodiesOf(opts.body)
   // One target per path and body (JSON targets), taken in turn.
   const header = { 'Content-Type': ['application/json'], ...(opts.apiKey ? { 'X-API-KEY': [opts.apiKey] } : {}) }
   const target = (path: string, body?: string) =>

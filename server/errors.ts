@@ -77,9 +77,9 @@ function explain(error: unknown): { path: string; message: string }[] {
       return error.all
         .flatMap((e) => {
           const path = 'path' in e ? e.path : ''
-          const inner = 'schema' in e ? againstVariant(e.schema, e.value, path) : null
-          const union = 'schema' in e && Array.isArray(e.schema.anyOf)
-          return inner ?? [{ path, message: union ? expected(e.schema) : (e.summary ?? ('message' in e ? e.message : 'invalid')) }]
+          const message = e.summary ?? ('message' in e ? e.message : 'invalid')
+          if (!('schema' in e)) return [{ path, message }]
+          return againstVariant(e.schema, e.value, path) ?? [{ path, message: messageFor(e.schema, message) }]
         })
         .slice(0, 20)
     }
@@ -110,11 +110,14 @@ function againstVariant(schema: TSchema, value: unknown, base: string): { path: 
     const nested = againstVariant(variant, value, base)
     if (nested) return nested
     if (variant.type !== shape) continue
-    const errors = [...Value.Errors(variant, value)].map((e) => ({ path: base + e.path, message: Array.isArray(e.schema.anyOf) ? expected(e.schema) : e.message }))
+    const errors = [...Value.Errors(variant, value)].map((e) => ({ path: base + e.path, message: messageFor(e.schema, e.message) }))
     return errors.length > 0 ? errors : null
   }
   return null
 }
+
+/** TypeBox's message for a failed schema, except a union's, which says what it accepts. */
+const messageFor = (schema: TSchema, message: string) => (Array.isArray(schema.anyOf) ? expected(schema) : message)
 
 /** What a union accepts, for a person: `Expected "view", "click" or a string matching ^custom:…$`, not "Expected union value". */
 function expected(union: TSchema): string {
